@@ -1,0 +1,103 @@
+package dev.spillway.proxy;
+
+import com.azure.core.credential.TokenCredential;
+import com.azure.identity.DefaultAzureCredentialBuilder;
+import com.azure.identity.ManagedIdentityCredentialBuilder;
+import dev.spillway.proxy.auth.ApiKeyAuthenticator;
+import dev.spillway.proxy.auth.Authenticator;
+import dev.spillway.proxy.auth.InboundAuth;
+import dev.spillway.proxy.config.BackendConfig;
+import dev.spillway.proxy.config.ConfigException;
+import dev.spillway.proxy.config.ProxyConfig;
+import dev.spillway.proxy.forward.ApiKeyCredential;
+import dev.spillway.proxy.forward.BackendCredential;
+import dev.spillway.proxy.forward.EntraTokenCredential;
+import dev.spillway.proxy.forward.Forwarder;
+import dev.spillway.proxy.route.AvailabilityFilter;
+import dev.spillway.proxy.route.Cluster;
+import dev.spillway.proxy.route.LoadBalancingPolicy;
+import dev.spillway.proxy.route.OutlierDetection;
+import dev.spillway.proxy.route.RoundRobinPolicy;
+import dev.spillway.proxy.route.Router;
+import dev.spillway.proxy.route.ThrottleObserver;
+import dev.spillway.proxy.route.WeightedRandomPolicy;
+import dev.spillway.proxy.server.ProxyServer;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/** Wires the proxy's pieces together from a {@link ProxyConfig}: the one place that knows them all. */
+public final class Spillway {
+
+    /** How long a 429 blocks an endpoint when it names no time at all. */
+    static final Duration DEFAULT_THROTTLE = Duration.ofSeconds(10);
+
+    private Spillway() {}
+
+    /**
+     * @param entraCredential where backend tokens come from, for backends without an API key; called
+     *                        at most once, and only if such a backend exists
+     */
+    public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential) {
+        return assemble(config, entraCredential, InstantSource.system());
+    }
+
+    public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential, InstantSource clock) {
+        Router router = new Router(new Cluster(config.backends()), new AvailabilityFilter(), policy(config),
+                new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
+        Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
+                backendCredentials(config.backends(), entraCredential, clock));
+        return new ProxyServer("0.0.0.0", inboundAuth(config), router, forwarder, config.maxBodyBytes());
+    }
+
+    /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */
+    public static Supplier<TokenCredential> azureCredential(ProxyConfig config) {
+        return () -> config.azureClientId()
+                .<TokenCredential>map(id -> new ManagedIdentityCredentialBuilder().clientId(id).build())
+                .orElseGet(() -> new DefaultAzureCredentialBuilder().build());
+    }
+
+    private static LoadBalancingPolicy policy(ProxyConfig config) {
+        return switch (config.policy()) {
+            case RANDOM -> new WeightedRandomPolicy(ThreadLocalRandom.current());
+            case ROUNDROBIN -> new RoundRobinPolicy();
+        };
+    }
+
+    private static InboundAuth inboundAuth(ProxyConfig config) {
+        if (config.auth().disabled()) {
+            return InboundAuth.disabled();
+        }
+        List<Authenticator> authenticators = new ArrayList<>();
+        if (!config.auth().apiKeys().isEmpty()) {
+            authenticators.add(new ApiKeyAuthenticator(config.auth().apiKeys()));
+        }
+        if (config.auth().entra().isPresent()) {
+            throw new ConfigException("SPILLWAY_ENTRA_TENANT_ID", "Entra ID token validation is not available in this build yet; use SPILLWAY_API_KEYS");
+        }
+        return InboundAuth.of(authenticators);
+    }
+
+    private static Map<String, BackendCredential> backendCredentials(List<BackendConfig> backends,
+                                                                     Supplier<TokenCredential> entraCredential,
+                                                                     InstantSource clock) {
+        Map<String, BackendCredential> credentials = new HashMap<>();
+        EntraTokenCredential shared = null;
+        for (BackendConfig backend : backends) {
+            if (backend.apiKey().isPresent()) {
+                credentials.put(backend.name(), new ApiKeyCredential(backend.apiKey().get()));
+            } else {
+                if (shared == null) {
+                    shared = new EntraTokenCredential(entraCredential.get(), clock);
+                }
+                credentials.put(backend.name(), shared);
+            }
+        }
+        return credentials;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.spillway.proxy.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything the proxy needs to run, read once at start-up by {@link ProxyConfigReader}.
+ *
+ * @param port            listen port
+ * @param backends        the accounts, in configuration order
+ * @param auth            inbound authentication
+ * @param maxBodyBytes    larger request bodies get 413
+ * @param connectTimeout  past it, an attempt fails over to the next backend
+ * @param headersTimeout  time from sending a request to the backend's response headers; past it, fail over
+ * @param failureCooldown how long a backend that failed (5xx, connect error, timeout, 401/403) is avoided
+ * @param policy          how to spread load within a priority group
+ * @param azureClientId   the user-assigned managed identity that gets backend tokens
+ */
+public record ProxyConfig(
+        int port,
+        List<BackendConfig> backends,
+        AuthConfig auth,
+        long maxBodyBytes,
+        Duration connectTimeout,
+        Duration headersTimeout,
+        Duration failureCooldown,
+        BalancingPolicy policy,
+        Optional<String> azureClientId) {
+
+    public ProxyConfig {
+        backends = List.copyOf(backends);
+    }
+
+    public ProxyConfig withPort(int value) {
+        return new ProxyConfig(value, backends, auth, maxBodyBytes, connectTimeout, headersTimeout, failureCooldown, policy, azureClientId);
+    }
+
+    /** The load-balancing policies a user can pick with {@code SPILLWAY_POLICY}. */
+    public enum BalancingPolicy {
+        RANDOM, ROUNDROBIN
+    }
+}

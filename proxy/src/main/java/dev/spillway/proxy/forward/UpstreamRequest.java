@@ -1,0 +1,12 @@
+package dev.spillway.proxy.forward;
+
+import org.eclipse.jetty.http.HttpFields;
+
+/**
+ * A client request as it will be replayed to each backend tried: the body is buffered so that it
+ * can be sent again after a failover.
+ *
+ * @param pathAndQuery the raw path and query, such as {@code /openai/deployments/chat/chat/completions?api-version=2024-10-21}
+ * @param headers      the headers to forward, already filtered by {@link HeaderPolicy}
+ */
+public record UpstreamRequest(String method, String pathAndQuery, HttpFields headers, byte[] body) {}

@@ -1,0 +1,57 @@
+package dev.spillway.proxy.observe;
+
+import dev.spillway.proxy.route.Endpoint;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's log lines about attempts, in one place so their wording stays stable for the people
+ * and scripts that read them. No line ever carries a credential: query parameters whose names
+ * suggest a secret are masked.
+ */
+public final class AttemptLog {
+
+    private static final Pattern SECRET_PARAM = Pattern.compile("(?i)([?&][^=&]*(?:key|token|sig|secret|password|code)[^=&]*=)[^&]*");
+    private final Logger log = LoggerFactory.getLogger("dev.spillway.proxy");
+
+    public void attempt(Endpoint endpoint, String pathAndQuery, int attempt) {
+        if (log.isInfoEnabled()) {
+            log.info("Proxying to {}{} (backend {}, attempt {})", endpoint.backend().url(), redact(pathAndQuery),
+                    endpoint.backend().name(), attempt);
+        }
+    }
+
+    public void throttled(Endpoint endpoint, Duration block) {
+        log.info("Backend {} answered 429 for deployment '{}'; blocked for {} ms", endpoint.backend().name(),
+                endpoint.deployment(), block.toMillis());
+    }
+
+    public void failed(Endpoint endpoint, String what) {
+        log.warn("Backend {} failed ({}); trying another", endpoint.backend().name(), what);
+    }
+
+    public void exhausted(String deployment, int status, long retryAfterMillis) {
+        log.info("No backend available for deployment '{}': answered {} (retry after {} ms)", deployment, status, retryAfterMillis);
+    }
+
+    public void streamBroken(Endpoint endpoint, long bytesRelayed, Exception cause) {
+        log.warn("Response from backend {} broke after {} bytes ({}); the client's response was cut off", endpoint.backend().name(),
+                bytesRelayed, cause.getClass().getSimpleName());
+    }
+
+    public void clientGone(Endpoint endpoint, long bytesRelayed) {
+        log.info("Client disconnected after {} bytes from backend {}; closed the upstream request", bytesRelayed, endpoint.backend().name());
+    }
+
+    static String redact(String pathAndQuery) {
+        return pathAndQuery.indexOf('?') < 0 ? pathAndQuery : SECRET_PARAM.matcher(pathAndQuery).replaceAll("$1***");
+    }
+
+    /** For error messages: the failure kind in words. */
+    public static String words(Enum<?> kind) {
+        return kind.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+    }
+}

@@ -1,0 +1,51 @@
+package dev.spillway.proxy.route;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Decides which endpoints a request may try next. Throttled endpoints are never called before the
+ * time their backend asked for; an endpoint already tried by this request is not tried again.
+ * Of the rest, the lowest priority number among healthy endpoints wins. Endpoints cooling down
+ * after a failure are a last resort (Envoy's panic routing): a guess about health should not turn
+ * away a request that a recovered backend could serve.
+ */
+public final class AvailabilityFilter {
+
+    public Availability filter(List<Endpoint> endpoints, Set<Endpoint> tried, long nowMillis) {
+        List<Endpoint> healthy = new ArrayList<>(endpoints.size());
+        List<Endpoint> cooling = new ArrayList<>(0);
+        for (Endpoint endpoint : endpoints) {
+            if (tried.contains(endpoint) || endpoint.isThrottled(nowMillis)) {
+                continue;
+            }
+            (endpoint.health().isCooling(nowMillis) ? cooling : healthy).add(endpoint);
+        }
+        if (!healthy.isEmpty()) {
+            return new Availability.Candidates(bestPriority(healthy), false);
+        }
+        if (!cooling.isEmpty()) {
+            return new Availability.Candidates(bestPriority(cooling), true);
+        }
+        long earliest = Long.MAX_VALUE;
+        for (Endpoint endpoint : endpoints) {
+            earliest = Math.min(earliest, endpoint.availableAtMillis(nowMillis));
+        }
+        return new Availability.Exhausted(earliest == Long.MAX_VALUE ? nowMillis : earliest);
+    }
+
+    private static List<Endpoint> bestPriority(List<Endpoint> endpoints) {
+        int best = Integer.MAX_VALUE;
+        for (Endpoint endpoint : endpoints) {
+            best = Math.min(best, endpoint.backend().priority());
+        }
+        List<Endpoint> group = new ArrayList<>(endpoints.size());
+        for (Endpoint endpoint : endpoints) {
+            if (endpoint.backend().priority() == best) {
+                group.add(endpoint);
+            }
+        }
+        return group;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.spillway.proxy.route;
+
+import dev.spillway.proxy.config.BackendConfig;
+
+/**
+ * One deployment on one backend: the unit that Azure throttles, and so the unit that a 429 blocks.
+ * Health that belongs to the whole backend (connect failures, 5xx) lives in {@link BackendHealth},
+ * shared by all of the backend's endpoints.
+ */
+public final class Endpoint {
+
+    private final BackendConfig backend;
+    private final String deployment;
+    private final BackendHealth health;
+    private volatile long throttledUntilMillis;
+
+    Endpoint(BackendConfig backend, String deployment, BackendHealth health) {
+        this.backend = backend;
+        this.deployment = deployment;
+        this.health = health;
+    }
+
+    public BackendConfig backend() {
+        return backend;
+    }
+
+    /** The deployment name, or empty for calls that name none (such as listing models). */
+    public String deployment() {
+        return deployment;
+    }
+
+    public BackendHealth health() {
+        return health;
+    }
+
+    public boolean isThrottled(long nowMillis) {
+        return nowMillis < throttledUntilMillis;
+    }
+
+    public long throttledUntilMillis() {
+        return throttledUntilMillis;
+    }
+
+    /** Blocks this endpoint until the given moment; an earlier moment never shortens a longer block. */
+    synchronized void throttleUntil(long untilMillis) {
+        if (untilMillis > throttledUntilMillis) {
+            throttledUntilMillis = untilMillis;
+        }
+    }
+
+    /** When this endpoint may be called again: now, or the end of its throttle or cool-down. */
+    public long availableAtMillis(long nowMillis) {
+        return Math.max(nowMillis, Math.max(throttledUntilMillis, health.coolingUntilMillis()));
+    }
+
+    @Override
+    public String toString() {
+        return backend.name() + "/" + (deployment.isEmpty() ? "*" : deployment);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.spillway.proxy.route;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Chooses where each attempt of a request goes, and learns from how attempts ended. Choosing is
+ * two steps, as in YARP: {@link AvailabilityFilter} narrows the cluster to one priority group,
+ * then the {@link LoadBalancingPolicy} picks within it. The forwarder reports outcomes here; it
+ * never decides where to go next.
+ */
+public final class Router {
+
+    private final Cluster cluster;
+    private final AvailabilityFilter availability;
+    private final LoadBalancingPolicy policy;
+    private final ThrottleObserver throttles;
+    private final OutlierDetection outliers;
+    private final InstantSource clock;
+
+    public Router(Cluster cluster, AvailabilityFilter availability, LoadBalancingPolicy policy,
+                  ThrottleObserver throttles, OutlierDetection outliers, InstantSource clock) {
+        this.cluster = cluster;
+        this.availability = availability;
+        this.policy = policy;
+        this.throttles = throttles;
+        this.outliers = outliers;
+        this.clock = clock;
+    }
+
+    public Cluster cluster() {
+        return cluster;
+    }
+
+    /** @param tried endpoints this request has already been sent to */
+    public RouteDecision next(String deployment, Set<Endpoint> tried) {
+        Availability available = availability.filter(cluster.endpoints(deployment), tried, clock.millis());
+        return switch (available) {
+            case Availability.Candidates candidates -> new RouteDecision.Attempt(policy.pick(candidates.endpoints()));
+            case Availability.Exhausted exhausted -> new RouteDecision.Exhausted(exhausted.availableAtMillis());
+        };
+    }
+
+    /** The endpoint answered 429: block it for as long as it asked. Returns how long that is. */
+    public Duration throttled(Endpoint endpoint, Function<String, String> responseHeader) {
+        long now = clock.millis();
+        Duration block = throttles.blockFor(responseHeader, now);
+        endpoint.throttleUntil(now + block.toMillis());
+        return block;
+    }
+
+    /** The backend failed in a way that says nothing about the request (5xx, transport, 401/403). */
+    public void failed(Endpoint endpoint) {
+        outliers.failed(endpoint, clock.millis());
+    }
+
+    public void succeeded(Endpoint endpoint) {
+        outliers.succeeded(endpoint);
+    }
+
+    /** The earliest moment any endpoint of this deployment can be called again. */
+    public long availableAtMillis(String deployment) {
+        long now = clock.millis();
+        long earliest = Long.MAX_VALUE;
+        for (Endpoint endpoint : cluster.endpoints(deployment)) {
+            earliest = Math.min(earliest, endpoint.availableAtMillis(now));
+        }
+        return earliest == Long.MAX_VALUE ? now : earliest;
+    }
+
+    public long nowMillis() {
+        return clock.millis();
+    }
+}
