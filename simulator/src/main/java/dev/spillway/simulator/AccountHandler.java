@@ -106,7 +106,7 @@ final class AccountHandler {
         }
         Optional<Faults.Throttle> throttle = faults.throttleFor(deployment);
         if (throttle.isPresent()) {
-            tooManyRequests(ctx, throttle.get().retryAfter().toMillis(), throttle.get().sendRetryAfterMs(),
+            tooManyRequests(ctx, throttle.get().retryAfter().toMillis(), throttle.get().retryAfterMs().map(Duration::toMillis),
                     DeploymentQuota.Limit.TOKENS, operation);
             return;
         }
@@ -120,7 +120,7 @@ final class AccountHandler {
         long promptTokens = costs.promptTokens(request);
         Admission admission = quota.admit(chat ? costs.chatCost(request) : costs.embeddingCost(request));
         if (admission instanceof Admission.Throttled throttled) {
-            tooManyRequests(ctx, throttled.retryAfterMillis(), true, throttled.limit(), operation);
+            tooManyRequests(ctx, throttled.retryAfterMillis(), Optional.of(throttled.retryAfterMillis()), throttled.limit(), operation);
             return;
         }
         Admission.Admitted admitted = (Admission.Admitted) admission;
@@ -178,13 +178,10 @@ final class AccountHandler {
         out.flush();
     }
 
-    private void tooManyRequests(Context ctx, long retryAfterMillis, boolean sendMillis, DeploymentQuota.Limit limit, String operation) {
-        long retryMillis = Math.max(1, retryAfterMillis);
-        long retrySeconds = (retryMillis + 999) / 1000;
+    private void tooManyRequests(Context ctx, long retryAfterMillis, Optional<Long> retryAfterMsHeader, DeploymentQuota.Limit limit, String operation) {
+        long retrySeconds = (Math.max(1, retryAfterMillis) + 999) / 1000;
         ctx.header("retry-after", Long.toString(retrySeconds));
-        if (sendMillis) {
-            ctx.header("retry-after-ms", Long.toString(retryMillis));
-        }
+        retryAfterMsHeader.ifPresent(ms -> ctx.header("retry-after-ms", Long.toString(Math.max(1, ms))));
         ctx.header(limit == DeploymentQuota.Limit.TOKENS ? "x-ratelimit-reset-tokens" : "x-ratelimit-reset-requests",
                 Long.toString(retrySeconds));
         String operationName = operation.equals("embeddings") ? "Embeddings_Create" : "ChatCompletions_Create";

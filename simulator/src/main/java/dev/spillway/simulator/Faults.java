@@ -9,8 +9,13 @@ import java.util.Optional;
  */
 public final class Faults {
 
-    /** Answer 429 (without touching the quota) for one deployment, or all when none is named. */
-    public record Throttle(Optional<String> deployment, Duration retryAfter, boolean sendRetryAfterMs) {
+    /**
+     * Answer 429 (without touching the quota) for one deployment, or all when none is named.
+     *
+     * @param retryAfterMs sent as {@code retry-after-ms} when present
+     * @param retryAfter   sent as {@code retry-after}, in whole seconds rounded up
+     */
+    public record Throttle(Optional<String> deployment, Optional<Duration> retryAfterMs, Duration retryAfter) {
         boolean applies(String name) {
             return deployment.isEmpty() || deployment.get().equals(name);
         }
@@ -23,19 +28,25 @@ public final class Faults {
 
     /** Every request gets 429 with both {@code retry-after} and {@code retry-after-ms}. */
     public Faults throttleAll(Duration retryAfter) {
-        throttle = new Throttle(Optional.empty(), retryAfter, true);
+        throttle = new Throttle(Optional.empty(), Optional.of(retryAfter), retryAfter);
+        return this;
+    }
+
+    /** Every request gets 429 whose two retry headers disagree, to see which one a client honours. */
+    public Faults throttleAll(Duration retryAfterMs, Duration retryAfter) {
+        throttle = new Throttle(Optional.empty(), Optional.of(retryAfterMs), retryAfter);
         return this;
     }
 
     /** Requests for one deployment get 429 with both retry headers. */
     public Faults throttle(String deployment, Duration retryAfter) {
-        throttle = new Throttle(Optional.of(deployment), retryAfter, true);
+        throttle = new Throttle(Optional.of(deployment), Optional.of(retryAfter), retryAfter);
         return this;
     }
 
     /** Every request gets 429 with only a {@code retry-after} header (whole seconds, rounded up). */
     public Faults throttleAllSecondsOnly(Duration retryAfter) {
-        throttle = new Throttle(Optional.empty(), retryAfter, false);
+        throttle = new Throttle(Optional.empty(), Optional.empty(), retryAfter);
         return this;
     }
 

@@ -47,12 +47,14 @@ public final class Forwarder implements AutoCloseable {
         // Pass bodies through as the backend encoded them, and keep no cookies between clients.
         http.getContentDecoderFactories().clear();
         http.setHttpCookieStore(new HttpCookieStore.Empty());
-        http.getProtocolHandlers().clear();
         try {
             http.start();
         } catch (Exception e) {
             throw new IllegalStateException("could not start the upstream HTTP client", e);
         }
+        // Start-up installs handlers for redirects, 100-continue and authentication challenges; a proxy
+        // must hand every such response to its client (or its own failover logic) as it came.
+        http.getProtocolHandlers().clear();
         this.client = http;
     }
 

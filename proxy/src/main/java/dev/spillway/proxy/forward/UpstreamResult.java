@@ -44,7 +44,7 @@ public sealed interface UpstreamResult {
         public void discard() {
             try (InputStream in = body) {
                 in.readNBytes(DRAIN_LIMIT);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 // Nothing to do: the response was going to be dropped anyway.
             }
         }

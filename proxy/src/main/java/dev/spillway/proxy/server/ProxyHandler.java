@@ -154,7 +154,7 @@ final class ProxyHandler {
                 int read;
                 try {
                     read = in.read(buffer);
-                } catch (IOException upstreamBroke) {
+                } catch (IOException | RuntimeException upstreamBroke) {
                     log.streamBroken(endpoint, relayed, upstreamBroke);
                     abortClientResponse(ctx, upstreamBroke);
                     return;

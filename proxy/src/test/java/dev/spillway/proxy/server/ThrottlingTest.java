@@ -1,0 +1,153 @@
+package dev.spillway.proxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.RunningProxy;
+import dev.spillway.simulator.Simulator;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What the proxy does when accounts answer 429: fail over at once, and stay away as long as asked. */
+class ThrottlingTest {
+
+    private final Accounts accounts = new Accounts();
+    private RunningProxy proxy;
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        accounts.close();
+    }
+
+    @Test
+    void requestThrottledByOneBackendIsAnsweredByAnother() {
+        Simulator throttled = accounts.start();
+        Simulator healthy = accounts.start();
+        throttled.faults().throttleAll(Duration.ofSeconds(30));
+        proxy = RunningProxy.builder().backend("openai1", throttled, 1).backend("openai2", healthy, 1).start();
+
+        for (int i = 0; i < 10; i++) {
+            HttpResponse<String> response = proxy.chat("chat");
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("x-spillway-backend")).hasValue("openai2");
+        }
+        assertThat(throttled.traffic().calls()).as("a blocked backend is called at most once").isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void blockedBackendIsNotCalledAgainUntilItsRetryAfterHasPassed() throws Exception {
+        Simulator preferred = accounts.start();
+        Simulator fallback = accounts.start();
+        preferred.faults().throttleAll(Duration.ofMillis(1500));
+        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
+        preferred.faults().clear();
+        for (int i = 0; i < 5; i++) {
+            assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
+        }
+        assertThat(preferred.traffic().calls()).isEqualTo(1);
+
+        Thread.sleep(1600);
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai1");
+        assertThat(preferred.traffic().calls()).isEqualTo(2);
+    }
+
+    @Test
+    void retryAfterMsIsPreferredToRetryAfter() throws Exception {
+        Simulator preferred = accounts.start();
+        Simulator fallback = accounts.start();
+        preferred.faults().throttleAll(Duration.ofMillis(300), Duration.ofSeconds(20));
+        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
+        preferred.faults().clear();
+        Thread.sleep(400);
+
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai1");
+    }
+
+    @Test
+    void retryAfterInSecondsIsHonouredWhenNoMillisecondsAreGiven() throws Exception {
+        Simulator preferred = accounts.start();
+        Simulator fallback = accounts.start();
+        preferred.faults().throttleAllSecondsOnly(Duration.ofSeconds(1));
+        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+
+        proxy.chat("chat");
+        preferred.faults().clear();
+        Thread.sleep(500);
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
+        Thread.sleep(600);
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai1");
+    }
+
+    @Test
+    void blockingIsPerDeploymentSoAnotherDeploymentOnTheSameBackendIsStillUsed() {
+        Simulator preferred = accounts.start();
+        Simulator fallback = accounts.start();
+        preferred.faults().throttle("chat", Duration.ofSeconds(30));
+        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
+        HttpResponse<String> embedding = proxy.post("/openai/deployments/embedding/embeddings?api-version=2024-10-21",
+                "{\"input\":\"spillways\"}");
+
+        assertThat(embedding.statusCode()).isEqualTo(200);
+        assertThat(embedding.headers().firstValue("x-spillway-backend")).hasValue("openai1");
+    }
+
+    @Test
+    void whenEveryBackendAnswers429TheClientGets429WithTheEarliestRetryTime() {
+        Simulator first = accounts.start();
+        Simulator second = accounts.start();
+        first.faults().throttleAll(Duration.ofMillis(4000));
+        second.faults().throttleAll(Duration.ofMillis(2500));
+        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 1).start();
+
+        HttpResponse<String> response = proxy.chat("chat");
+
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(Long.parseLong(response.headers().firstValue("retry-after-ms").orElseThrow())).isBetween(2000L, 2500L);
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("3");
+        assertThat(response.body()).contains("\"code\":\"429\"").contains("rate limited");
+        assertThat(first.traffic().calls() + second.traffic().calls()).isEqualTo(2);
+    }
+
+    @Test
+    void whenEveryBackendIsBlockedTheProxyAnswers429AtOnceWithoutCallingAnyone() {
+        Simulator first = accounts.start();
+        Simulator second = accounts.start();
+        first.faults().throttleAll(Duration.ofMillis(5000));
+        second.faults().throttleAll(Duration.ofMillis(3000));
+        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 2).start();
+        proxy.chat("chat");
+        long callsBefore = first.traffic().calls() + second.traffic().calls();
+
+        HttpResponse<String> response = proxy.chat("chat");
+
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(first.traffic().calls() + second.traffic().calls()).isEqualTo(callsBefore);
+        assertThat(Long.parseLong(response.headers().firstValue("retry-after-ms").orElseThrow())).isBetween(1L, 3000L);
+        assertThat(response.headers().firstValue("Retry-After")).isPresent();
+    }
+
+    @Test
+    void realQuotaExhaustionSpillsOverToTheNextAccount() {
+        Simulator small = accounts.start(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(2000));
+        Simulator large = accounts.start();
+        proxy = RunningProxy.builder().backend("openai1", small, 1).backend("openai2", large, 2).start();
+
+        // 2000 TPM gives 2 requests per 10 s window: the third request must spill over.
+        for (int i = 0; i < 4; i++) {
+            assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
+        }
+        assertThat(small.traffic().answered429()).isEqualTo(1);
+        assertThat(large.traffic().calls()).isEqualTo(2);
+    }
+}
