@@ -163,8 +163,8 @@ final class AccountHandler {
             if (sent == dropAfter) {
                 out.flush();
                 // Abort the connection so the chunked body never gets its final chunk, as a broken backend would.
-                ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel()
-                        .abort(new IOException("simulated mid-stream drop"));
+                ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection()
+                        .getEndPoint().close();
                 return;
             }
             if (sent > 0 && !perToken.isZero()) {

@@ -156,7 +156,7 @@ final class ProxyHandler {
                     read = in.read(buffer);
                 } catch (IOException | RuntimeException upstreamBroke) {
                     log.streamBroken(endpoint, relayed, upstreamBroke);
-                    abortClientResponse(ctx, upstreamBroke);
+                    abortClientResponse(ctx);
                     return;
                 }
                 if (read < 0) {
@@ -177,9 +177,13 @@ final class ProxyHandler {
         }
     }
 
-    /** Breaks the client's connection so a cut-off body can never look complete (no final chunk). */
-    private static void abortClientResponse(Context ctx, Throwable cause) {
-        ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel().abort(cause);
+    /**
+     * Breaks the client's connection so a cut-off body can never look complete (no final chunk).
+     * Closing the socket, rather than aborting the servlet channel, leaves the framework's request
+     * bookkeeping intact, so the cut is the only thing anyone sees.
+     */
+    private static void abortClientResponse(Context ctx) {
+        ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint().close();
     }
 
     private void exhausted(Context ctx, String deployment, long availableAtMillis, boolean throttled, UpstreamResult.Failure lastFailure) {

@@ -1,0 +1,83 @@
+package dev.spillway.proxy.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.proxy.config.BackendConfig;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class AvailabilityFilterTest {
+
+    private static final long NOW = 1_000_000;
+    private final AvailabilityFilter filter = new AvailabilityFilter();
+    private final Cluster cluster = new Cluster(List.of(backend("a", 1), backend("b", 1), backend("c", 2)));
+    private final List<Endpoint> chat = cluster.endpoints("chat");
+    private final Endpoint a = chat.get(0);
+    private final Endpoint b = chat.get(1);
+    private final Endpoint c = chat.get(2);
+
+    private static BackendConfig backend(String name, int priority) {
+        return new BackendConfig(name, URI.create("https://" + name + ".openai.azure.com"), priority, 1, Optional.empty());
+    }
+
+    private List<Endpoint> candidates(Set<Endpoint> tried) {
+        return ((Availability.Candidates) filter.filter(chat, tried, NOW)).endpoints();
+    }
+
+    @Test
+    void lowestPriorityNumberGroupIsOffered() {
+        assertThat(candidates(Set.of())).containsExactly(a, b);
+    }
+
+    @Test
+    void throttledEndpointIsSkippedUntilItsTimeHasPassed() {
+        a.throttleUntil(NOW + 500);
+
+        assertThat(candidates(Set.of())).containsExactly(b);
+        assertThat(((Availability.Candidates) filter.filter(chat, Set.of(), NOW + 500)).endpoints()).containsExactly(a, b);
+    }
+
+    @Test
+    void nextPriorityIsOfferedWhenTheFirstGroupIsThrottledOrTried() {
+        a.throttleUntil(NOW + 500);
+
+        assertThat(candidates(Set.of(b))).containsExactly(c);
+    }
+
+    @Test
+    void throttlingOneDeploymentLeavesTheOthersAlone() {
+        a.throttleUntil(NOW + 500);
+
+        assertThat(((Availability.Candidates) filter.filter(cluster.endpoints("embedding"), Set.of(), NOW)).endpoints()).hasSize(2);
+    }
+
+    @Test
+    void coolingBackendsAreUsedOnlyWhenNothingHealthyIsLeft() {
+        a.health().coolUntil(NOW + 5_000);
+        b.health().coolUntil(NOW + 5_000);
+
+        assertThat(candidates(Set.of())).containsExactly(c);
+        Availability panic = filter.filter(chat, Set.of(c), NOW);
+        assertThat(panic).isEqualTo(new Availability.Candidates(List.of(a, b), true));
+    }
+
+    @Test
+    void whenEverythingIsThrottledTheEarliestFreeMomentIsReported() {
+        a.throttleUntil(NOW + 3_000);
+        b.throttleUntil(NOW + 1_200);
+        c.throttleUntil(NOW + 9_000);
+
+        assertThat(filter.filter(chat, Set.of(), NOW)).isEqualTo(new Availability.Exhausted(NOW + 1_200));
+    }
+
+    @Test
+    void aShorterThrottleNeverShortensALongerOne() {
+        a.throttleUntil(NOW + 3_000);
+        a.throttleUntil(NOW + 1_000);
+
+        assertThat(a.throttledUntilMillis()).isEqualTo(NOW + 3_000);
+    }
+}
