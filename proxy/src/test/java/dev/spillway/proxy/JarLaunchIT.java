@@ -1,0 +1,107 @@
+package dev.spillway.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.simulator.Simulator;
+import dev.spillway.simulator.SimulatorOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged jar, started as the Dockerfile starts it: {@code java -jar spillway-proxy.jar}. */
+class JarLaunchIT {
+
+    private static final Path JAR = Path.of(System.getProperty("spillway.proxy.jar", "target/spillway-proxy.jar"));
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path logs;
+
+    private Process launch(Map<String, String> env, Path out, Path err) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString());
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+        return builder.start();
+    }
+
+    @Test
+    void badConfigurationStopsStartUpWithOneClearLine() throws Exception {
+        Path out = logs.resolve("out.txt");
+        Path err = logs.resolve("err.txt");
+        Process process = launch(Map.of("SPILLWAY_API_KEYS", "k", "SPILLWAY_BACKENDS", "[{\"url\": nope}]"), out, err);
+
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isEqualTo(2);
+        List<String> lines = Files.readAllLines(err);
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0)).startsWith("spillway: configuration error: SPILLWAY_BACKENDS: not valid JSON");
+    }
+
+    @Test
+    void jarProxiesCallsAndNeverLogsCredentials() throws Exception {
+        String clientKey = "client-secret-" + System.nanoTime();
+        String backendKey = "backend-secret-" + System.nanoTime();
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Path out = logs.resolve("out.txt");
+        Path err = logs.resolve("err.txt");
+        try (Simulator account = Simulator.start(SimulatorOptions.defaults().withApiKey(backendKey))) {
+            Process process = launch(Map.of(
+                    "PORT", Integer.toString(port),
+                    "SPILLWAY_API_KEYS", clientKey,
+                    "SPILLWAY_BACKENDS", "[{\"name\":\"openai1\",\"url\":\"" + account.url() + "\",\"apiKey\":\"" + backendKey + "\"}]"), out, err);
+            try {
+                waitUntilReady(port);
+                HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/openai/deployments/chat/chat/completions?api-version=2024-10-21&api-key=" + clientKey))
+                        .header("Authorization", "Bearer " + clientKey)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openai/v1/models"))
+                        .header("api-key", clientKey + "-wrong").build(), HttpResponse.BodyHandlers.ofString());
+
+                assertThat(ok.statusCode()).isEqualTo(200);
+                assertThat(ok.headers().firstValue("x-spillway-backend")).hasValue("openai1");
+                assertThat(refused.statusCode()).isEqualTo(401);
+            } finally {
+                process.destroy();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        String logText = Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8);
+        assertThat(logText).contains("Proxying to http://127.0.0.1:").contains("(backend openai1, attempt 1)");
+        assertThat(logText).doesNotContain(clientKey).doesNotContain(backendKey);
+    }
+
+    private void waitUntilReady(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (ready.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the proxy did not become ready within 30 s");
+    }
+}
