@@ -5,9 +5,9 @@ import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import dev.spillway.proxy.auth.ApiKeyAuthenticator;
 import dev.spillway.proxy.auth.Authenticator;
+import dev.spillway.proxy.auth.EntraTokenAuthenticator;
 import dev.spillway.proxy.auth.InboundAuth;
 import dev.spillway.proxy.config.BackendConfig;
-import dev.spillway.proxy.config.ConfigException;
 import dev.spillway.proxy.config.ProxyConfig;
 import dev.spillway.proxy.forward.ApiKeyCredential;
 import dev.spillway.proxy.forward.BackendCredential;
@@ -52,7 +52,7 @@ public final class Spillway {
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock));
-        return new ProxyServer("0.0.0.0", inboundAuth(config), router, forwarder, config.maxBodyBytes());
+        return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes());
     }
 
     /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */
@@ -69,16 +69,16 @@ public final class Spillway {
         };
     }
 
-    private static InboundAuth inboundAuth(ProxyConfig config) {
+    private static InboundAuth inboundAuth(ProxyConfig config, InstantSource clock) {
         if (config.auth().disabled()) {
             return InboundAuth.disabled();
         }
         List<Authenticator> authenticators = new ArrayList<>();
+        // Entra first: when a JWT-shaped Bearer fails, its reason (expired, wrong audience) beats "not a valid key".
+        config.auth().entra().ifPresent(entra ->
+                authenticators.add(new EntraTokenAuthenticator(entra, config.auth().allowedPrincipals(), clock)));
         if (!config.auth().apiKeys().isEmpty()) {
             authenticators.add(new ApiKeyAuthenticator(config.auth().apiKeys()));
-        }
-        if (config.auth().entra().isPresent()) {
-            throw new ConfigException("SPILLWAY_ENTRA_TENANT_ID", "Entra ID token validation is not available in this build yet; use SPILLWAY_API_KEYS");
         }
         return InboundAuth.of(authenticators);
     }

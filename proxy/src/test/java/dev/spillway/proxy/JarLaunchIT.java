@@ -2,6 +2,7 @@ package dev.spillway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spillway.proxy.testing.FakeEntraTenant;
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
 import java.io.IOException;
@@ -60,10 +61,15 @@ class JarLaunchIT {
         }
         Path out = logs.resolve("out.txt");
         Path err = logs.resolve("err.txt");
-        try (Simulator account = Simulator.start(SimulatorOptions.defaults().withApiKey(backendKey))) {
+        String token;
+        try (Simulator account = Simulator.start(SimulatorOptions.defaults().withApiKey(backendKey));
+             FakeEntraTenant tenant = new FakeEntraTenant()) {
+            token = tenant.token();
             Process process = launch(Map.of(
                     "PORT", Integer.toString(port),
                     "SPILLWAY_API_KEYS", clientKey,
+                    "SPILLWAY_ENTRA_TENANT_ID", tenant.tenantId(),
+                    "SPILLWAY_ENTRA_AUTHORITY", tenant.authority(),
                     "SPILLWAY_BACKENDS", "[{\"name\":\"openai1\",\"url\":\"" + account.url() + "\",\"apiKey\":\"" + backendKey + "\"}]"), out, err);
             try {
                 waitUntilReady(port);
@@ -75,7 +81,18 @@ class JarLaunchIT {
                 HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openai/v1/models"))
                         .header("api-key", clientKey + "-wrong").build(), HttpResponse.BodyHandlers.ofString());
 
+                HttpResponse<String> withToken = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/openai/v1/chat/completions"))
+                        .header("Authorization", "Bearer " + token)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"chat\",\"messages\":[],\"max_tokens\":5}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> tamperedToken = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                                + "/openai/v1/models")).header("Authorization", "Bearer " + token + "x").build(),
+                        HttpResponse.BodyHandlers.ofString());
+
                 assertThat(ok.statusCode()).isEqualTo(200);
+                assertThat(withToken.statusCode()).isEqualTo(200);
+                assertThat(tamperedToken.statusCode()).isEqualTo(401);
                 assertThat(ok.headers().firstValue("x-spillway-backend")).hasValue("openai1");
                 assertThat(refused.statusCode()).isEqualTo(401);
             } finally {
@@ -85,7 +102,8 @@ class JarLaunchIT {
         }
         String logText = Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8);
         assertThat(logText).contains("Proxying to http://127.0.0.1:").contains("(backend openai1, attempt 1)");
-        assertThat(logText).doesNotContain(clientKey).doesNotContain(backendKey);
+        assertThat(logText).doesNotContain(clientKey).doesNotContain(backendKey).doesNotContain(token)
+                .doesNotContain(token.substring(token.lastIndexOf('.') + 1));
     }
 
     private void waitUntilReady(int port) throws InterruptedException {

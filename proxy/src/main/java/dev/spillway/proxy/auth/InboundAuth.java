@@ -6,7 +6,7 @@ import java.util.function.Function;
 /**
  * Lets a request in if any configured authenticator accepts it. A Bearer credential may be an
  * API key or an Entra ID token, so each authenticator gets its say; when all refuse, the most
- * telling refusal is returned (403 over a specific 401 over "no credential").
+ * telling refusal is returned (403 or 503 over a specific 401 over "no credential").
  */
 public final class InboundAuth {
 
@@ -42,7 +42,7 @@ public final class InboundAuth {
             if (result instanceof AuthResult.Allowed) {
                 return result;
             }
-            int rank = result instanceof AuthResult.Rejected rejected ? (rejected.status() == 403 ? 2 : 1) : 0;
+            int rank = result instanceof AuthResult.Rejected rejected ? (rejected.status() == 401 ? 1 : 2) : 0;
             if (rank > bestRank) {
                 best = result;
                 bestRank = rank;

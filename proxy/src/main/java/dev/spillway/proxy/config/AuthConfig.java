@@ -25,6 +25,13 @@ public record AuthConfig(boolean disabled, List<String> apiKeys, Optional<EntraC
                 + ", allowedPrincipals=" + allowedPrincipals + "]";
     }
 
-    /** @param authority where the tenant's OpenID metadata lives, such as {@code https://login.microsoftonline.com} */
-    public record EntraConfig(String tenantId, String audience, String authority) {}
+    /**
+     * @param audiences accepted {@code aud} values: the resource URI and, if configured, its app id form
+     * @param authority where the tenant's OpenID metadata lives, such as {@code https://login.microsoftonline.com}
+     */
+    public record EntraConfig(String tenantId, List<String> audiences, String authority) {
+        public EntraConfig {
+            audiences = List.copyOf(audiences);
+        }
+    }
 }

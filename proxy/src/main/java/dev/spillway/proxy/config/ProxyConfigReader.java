@@ -154,17 +154,13 @@ public final class ProxyConfigReader {
             throw new ConfigException("SPILLWAY_AUTH", "the only accepted value is 'none' (no inbound auth, for local experiments); "
                     + "remove it to require SPILLWAY_API_KEYS or SPILLWAY_ENTRA_TENANT_ID");
         }
-        List<String> keys = value(env, "SPILLWAY_API_KEYS")
-                .map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(k -> !k.isEmpty()).toList())
-                .orElse(List.of());
+        List<String> keys = value(env, "SPILLWAY_API_KEYS").map(ProxyConfigReader::list).orElse(List.of());
         Optional<AuthConfig.EntraConfig> entra = value(env, "SPILLWAY_ENTRA_TENANT_ID").map(tenant -> new AuthConfig.EntraConfig(
-                tenant,
-                value(env, "SPILLWAY_ENTRA_AUDIENCE").orElse(DEFAULT_AUDIENCE),
+                tenant(tenant),
+                list(value(env, "SPILLWAY_ENTRA_AUDIENCE").orElse(DEFAULT_AUDIENCE)),
                 stripTrailingSlash(url("SPILLWAY_ENTRA_AUTHORITY", "the value",
                         value(env, "SPILLWAY_ENTRA_AUTHORITY").orElse(DEFAULT_AUTHORITY)).toString())));
-        List<String> principals = value(env, "SPILLWAY_ALLOWED_PRINCIPALS")
-                .map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(p -> !p.isEmpty()).toList())
-                .orElse(List.of());
+        List<String> principals = value(env, "SPILLWAY_ALLOWED_PRINCIPALS").map(ProxyConfigReader::list).orElse(List.of());
         boolean disabled = mode.isPresent();
         if (disabled && (!keys.isEmpty() || entra.isPresent())) {
             throw new ConfigException("SPILLWAY_AUTH", "is 'none' but SPILLWAY_API_KEYS or SPILLWAY_ENTRA_TENANT_ID is set too; remove one");
@@ -190,6 +186,18 @@ public final class ProxyConfigReader {
             throw new ConfigException("SPILLWAY_POLICY", "'" + policy.get() + "' is not a policy; use one of "
                     + Arrays.stream(ProxyConfig.BalancingPolicy.values()).map(p -> p.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
         }
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(item -> !item.isEmpty()).toList();
+    }
+
+    /** A tenant id goes into URLs and issuer comparisons, so it must be a GUID or a domain name, nothing else. */
+    private static String tenant(String value) {
+        if (!value.matches("^[A-Za-z0-9][A-Za-z0-9.-]*$")) {
+            throw new ConfigException("SPILLWAY_ENTRA_TENANT_ID", "'" + value + "' is not a tenant id; use the directory (tenant) GUID");
+        }
+        return value;
     }
 
     private static URI url(String variable, String where, String text) {

@@ -213,6 +213,8 @@ final class ProxyHandler {
         if (result instanceof AuthResult.Rejected rejected) {
             if (rejected.status() == 401) {
                 ctx.header("WWW-Authenticate", "Bearer");
+            } else if (rejected.status() == 503) {
+                ctx.header("Retry-After", "5");
             }
             ErrorResponses.send(ctx, rejected.status(), rejected.code(), rejected.message());
         } else {
