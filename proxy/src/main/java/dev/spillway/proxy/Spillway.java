@@ -17,10 +17,13 @@ import dev.spillway.proxy.route.AvailabilityFilter;
 import dev.spillway.proxy.route.Cluster;
 import dev.spillway.proxy.route.LoadBalancingPolicy;
 import dev.spillway.proxy.route.OutlierDetection;
+import dev.spillway.proxy.route.QuotaAwarePolicy;
 import dev.spillway.proxy.route.RoundRobinPolicy;
 import dev.spillway.proxy.route.Router;
 import dev.spillway.proxy.route.ThrottleObserver;
 import dev.spillway.proxy.route.WeightedRandomPolicy;
+import dev.spillway.proxy.observe.BackendsReport;
+import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.server.ProxyServer;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -30,12 +33,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 /** Wires the proxy's pieces together from a {@link ProxyConfig}: the one place that knows them all. */
 public final class Spillway {
 
     /** How long a 429 blocks an endpoint when it names no time at all. */
     static final Duration DEFAULT_THROTTLE = Duration.ofSeconds(10);
+
+    /** Each call draws from the calling thread's own generator: no contention, no shared state. */
+    private static final RandomGenerator THREAD_LOCAL_RANDOM = () -> ThreadLocalRandom.current().nextLong();
 
     private Spillway() {}
 
@@ -48,11 +55,13 @@ public final class Spillway {
     }
 
     public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential, InstantSource clock) {
-        Router router = new Router(new Cluster(config.backends()), new AvailabilityFilter(), policy(config),
+        Cluster cluster = new Cluster(config.backends());
+        Router router = new Router(cluster, new AvailabilityFilter(), policy(config, clock),
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock));
-        return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes());
+        return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
+                new ProxyMetrics(), new BackendsReport(cluster, clock));
     }
 
     /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */
@@ -62,9 +71,10 @@ public final class Spillway {
                 .orElseGet(() -> new DefaultAzureCredentialBuilder().build());
     }
 
-    private static LoadBalancingPolicy policy(ProxyConfig config) {
+    private static LoadBalancingPolicy policy(ProxyConfig config, InstantSource clock) {
         return switch (config.policy()) {
-            case RANDOM -> new WeightedRandomPolicy(ThreadLocalRandom.current());
+            case QUOTA -> new QuotaAwarePolicy(THREAD_LOCAL_RANDOM, clock);
+            case RANDOM -> new WeightedRandomPolicy(THREAD_LOCAL_RANDOM);
             case ROUNDROBIN -> new RoundRobinPolicy();
         };
     }

@@ -38,6 +38,11 @@ public record ProxyConfig(
 
     /** The load-balancing policies a user can pick with {@code SPILLWAY_POLICY}. */
     public enum BalancingPolicy {
-        RANDOM, ROUNDROBIN
+        /** most estimated quota headroom, from rate-limit headers and request cost (power of two choices) */
+        QUOTA,
+        /** weighted random: the reference sample's behaviour */
+        RANDOM,
+        /** in turn */
+        ROUNDROBIN
     }
 }

@@ -178,7 +178,7 @@ public final class ProxyConfigReader {
     private static ProxyConfig.BalancingPolicy policy(Map<String, String> env) {
         Optional<String> policy = value(env, "SPILLWAY_POLICY");
         if (policy.isEmpty()) {
-            return ProxyConfig.BalancingPolicy.RANDOM;
+            return ProxyConfig.BalancingPolicy.QUOTA;
         }
         try {
             return ProxyConfig.BalancingPolicy.valueOf(policy.get().toUpperCase(Locale.ROOT));

@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Cluster {
 
     /** Deployment names come from clients; past this many, new names are not remembered, so junk cannot grow memory. */
-    static final int MAX_REMEMBERED_DEPLOYMENTS = 1024;
+    static final int MAX_REMEMBERED_DEPLOYMENTS = 256;
 
     private final List<BackendConfig> backends;
     private final Map<String, BackendHealth> health = new ConcurrentHashMap<>();
@@ -48,6 +48,11 @@ public final class Cluster {
             endpoints.add(new Endpoint(backend, deployment, health.get(backend.name())));
         }
         return List.copyOf(endpoints);
+    }
+
+    /** Whether this deployment name has its own endpoints (and so may label metrics). */
+    public boolean remembers(String deployment) {
+        return endpointsByDeployment.containsKey(deployment);
     }
 
     /** Every endpoint created so far, for status pages and metrics. */

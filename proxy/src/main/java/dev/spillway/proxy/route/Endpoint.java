@@ -1,6 +1,7 @@
 package dev.spillway.proxy.route;
 
 import dev.spillway.proxy.config.BackendConfig;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One deployment on one backend: the unit that Azure throttles, and so the unit that a 429 blocks.
@@ -12,6 +13,9 @@ public final class Endpoint {
     private final BackendConfig backend;
     private final String deployment;
     private final BackendHealth health;
+    private final QuotaState quota = new QuotaState();
+    private final EndpointStats stats = new EndpointStats();
+    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long throttledUntilMillis;
 
     Endpoint(BackendConfig backend, String deployment, BackendHealth health) {
@@ -31,6 +35,28 @@ public final class Endpoint {
 
     public BackendHealth health() {
         return health;
+    }
+
+    public EndpointStats stats() {
+        return stats;
+    }
+
+    public QuotaState quota() {
+        return quota;
+    }
+
+    /** Attempts sent to this endpoint whose response has not yet ended. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    void dispatched(long estimatedTokens) {
+        inFlight.incrementAndGet();
+        quota.dispatched(estimatedTokens);
+    }
+
+    void finished() {
+        inFlight.decrementAndGet();
     }
 
     public boolean isThrottled(long nowMillis) {

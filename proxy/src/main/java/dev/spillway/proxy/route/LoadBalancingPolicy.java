@@ -5,5 +5,6 @@ import java.util.List;
 /** Picks one endpoint of a priority group; the group is never empty. */
 public interface LoadBalancingPolicy {
 
-    Endpoint pick(List<Endpoint> candidates);
+    /** @param estimatedTokens what the request will cost against quota, as the service estimates it */
+    Endpoint pick(List<Endpoint> candidates, long estimatedTokens);
 }

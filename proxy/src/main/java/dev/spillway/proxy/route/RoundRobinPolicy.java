@@ -9,7 +9,7 @@ public final class RoundRobinPolicy implements LoadBalancingPolicy {
     private final AtomicLong next = new AtomicLong();
 
     @Override
-    public Endpoint pick(List<Endpoint> candidates) {
+    public Endpoint pick(List<Endpoint> candidates, long estimatedTokens) {
         return candidates.get((int) Math.floorMod(next.getAndIncrement(), (long) candidates.size()));
     }
 }

@@ -13,7 +13,7 @@ public final class WeightedRandomPolicy implements LoadBalancingPolicy {
     }
 
     @Override
-    public Endpoint pick(List<Endpoint> candidates) {
+    public Endpoint pick(List<Endpoint> candidates, long estimatedTokens) {
         long total = 0;
         for (Endpoint endpoint : candidates) {
             total += endpoint.backend().weight();

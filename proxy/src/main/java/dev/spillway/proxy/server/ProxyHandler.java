@@ -4,34 +4,33 @@ import dev.spillway.proxy.auth.AuthResult;
 import dev.spillway.proxy.auth.InboundAuth;
 import dev.spillway.proxy.forward.Forwarder;
 import dev.spillway.proxy.forward.HeaderPolicy;
+import dev.spillway.proxy.forward.ResponseRelay;
 import dev.spillway.proxy.forward.UpstreamRequest;
 import dev.spillway.proxy.forward.UpstreamResult;
 import dev.spillway.proxy.observe.AttemptLog;
+import dev.spillway.proxy.observe.ProxyMetrics;
+import dev.spillway.proxy.observe.ProxyMetrics.AttemptOutcome;
+import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
+import dev.spillway.proxy.observe.UsageScanner;
 import dev.spillway.proxy.route.Endpoint;
 import dev.spillway.proxy.route.RouteDecision;
 import dev.spillway.proxy.route.Router;
 import io.javalin.http.Context;
-import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.Locale;
 import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 
 /**
  * Proxies one {@code /openai/**} request: authenticate, buffer the body, then try endpoints as the
- * {@link Router} directs until one answers with something the client should see, and stream that
- * answer back. The rules (from DESIGN.md): 429 blocks the endpoint and moves on; 5xx, 401/403 and
- * transport failures cool the backend down and move on; any other answer goes to the client as
- * is; each endpoint is tried at most once; nothing is retried once a byte has reached the client.
+ * {@link Router} directs until one answers with something the client should see, and relay that
+ * answer. The rules (DESIGN.md): 429 blocks the endpoint and moves on; 5xx, 401/403 and transport
+ * failures cool the backend down and move on; any other answer goes to the client as is; each
+ * endpoint is tried at most once; nothing is retried once a byte has reached the client.
  */
 final class ProxyHandler {
 
@@ -39,71 +38,100 @@ final class ProxyHandler {
 
     private final InboundAuth auth;
     private final RequestBodyReader bodies;
-    private final DeploymentResolver deployments;
+    private final RequestInspector inspector;
     private final Router router;
     private final Forwarder forwarder;
+    private final ResponseRelay relay;
     private final AttemptLog log;
+    private final ProxyMetrics metrics;
 
-    ProxyHandler(InboundAuth auth, RequestBodyReader bodies, DeploymentResolver deployments, Router router,
-                 Forwarder forwarder, AttemptLog log) {
+    ProxyHandler(InboundAuth auth, RequestBodyReader bodies, RequestInspector inspector, Router router,
+                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, ProxyMetrics metrics) {
         this.auth = auth;
         this.bodies = bodies;
-        this.deployments = deployments;
+        this.inspector = inspector;
         this.router = router;
         this.forwarder = forwarder;
+        this.relay = relay;
         this.log = log;
+        this.metrics = metrics;
     }
 
-    void handle(Context ctx) throws IOException {
-        AuthResult authResult = auth.authenticate(ctx::header);
-        if (!(authResult instanceof AuthResult.Allowed)) {
-            refuse(ctx, authResult);
+    void handle(Context ctx) throws java.io.IOException {
+        metrics.requestStarted();
+        Exchange exchange = new Exchange();
+        try {
+            handle(ctx, exchange);
+        } finally {
+            String label = router.cluster().remembers(exchange.deployment) ? exchange.deployment : "other";
+            metrics.requestEnded(label, ctx.statusCode(), exchange.outcome, exchange.tried.size());
+        }
+    }
+
+    /** What one client request went through, for the metrics recorded when it ends. */
+    private static final class Exchange {
+        final Set<Endpoint> tried = new HashSet<>();
+        String deployment = "";
+        RequestOutcome outcome = RequestOutcome.REJECTED;
+    }
+
+    private void handle(Context ctx, Exchange exchange) throws java.io.IOException {
+        if (!authorized(ctx, auth)) {
             return;
         }
         HttpServletRequest req = ctx.req();
         UpstreamRequest request;
-        String deployment;
+        RequestInspector.RequestFacts facts;
         try {
             byte[] body = bodies.read(req);
             String rawPath = req.getRequestURI();
-            deployment = deployments.resolve(rawPath, req.getContentType(), body);
+            facts = inspector.inspect(rawPath, req.getContentType(), body);
             String pathAndQuery = req.getQueryString() == null ? rawPath : rawPath + "?" + req.getQueryString();
             request = new UpstreamRequest(req.getMethod(), validTarget(pathAndQuery), forwardedHeaders(req), body);
         } catch (BadRequestException e) {
             ErrorResponses.send(ctx, e.status(), e.code(), e.getMessage());
             return;
         }
-        route(ctx, deployment, request);
+        exchange.deployment = facts.deployment();
+        route(ctx, exchange, facts, request);
     }
 
-    private void route(Context ctx, String deployment, UpstreamRequest request) throws IOException {
-        Set<Endpoint> tried = new HashSet<>();
-        UpstreamResult.Response held = null;
-        Endpoint heldFrom = null;
+    private void route(Context ctx, Exchange exchange, RequestInspector.RequestFacts facts, UpstreamRequest request) {
+        String deployment = facts.deployment();
+        Set<Endpoint> tried = exchange.tried;
+        Attempt held = null;
         UpstreamResult.Failure lastFailure = null;
         boolean throttledHere = false;
         while (true) {
-            RouteDecision decision = router.next(deployment, tried);
+            RouteDecision decision = router.next(deployment, tried, facts.estimatedTokens());
             if (decision instanceof RouteDecision.Exhausted exhausted) {
                 if (held != null) {
                     // The last backend's own error says more than anything the proxy could make up.
-                    relay(ctx, heldFrom, held);
+                    exchange.outcome = RequestOutcome.FAILED;
+                    relay(ctx, held);
                 } else {
-                    exhausted(ctx, deployment, exhausted.availableAtMillis(), tried.isEmpty() || throttledHere, lastFailure);
+                    exchange.outcome = throttledHere || tried.isEmpty() || lastFailure == null ? RequestOutcome.BLOCKED : RequestOutcome.FAILED;
+                    exhausted(ctx, deployment, exhausted.availableAtMillis(), throttledHere, lastFailure);
                 }
                 return;
             }
             if (held != null) {
-                held.discard();
+                held.response.discard();
+                router.finished(held.endpoint);
                 held = null;
             }
             Endpoint endpoint = ((RouteDecision.Attempt) decision).endpoint();
             tried.add(endpoint);
             log.attempt(endpoint, request.pathAndQuery(), tried.size());
+            long sent = System.nanoTime();
             UpstreamResult result = forwarder.send(endpoint, request);
+            Duration toHeaders = Duration.ofNanos(System.nanoTime() - sent);
             if (result instanceof UpstreamResult.Failure failure) {
+                router.finished(endpoint);
                 router.failed(endpoint);
-                log.failed(endpoint, failure.kind() == UpstreamResult.Kind.TIMEOUT ? failure.detail() : AttemptLog.words(failure.kind()) + ": " + failure.detail());
+                metrics.attempted(endpoint, 0, AttemptOutcome.FAILED, toHeaders);
+                log.failed(endpoint, failure.kind() == UpstreamResult.Kind.TIMEOUT ? failure.detail()
+                        : AttemptLog.words(failure.kind()) + ": " + failure.detail());
                 lastFailure = failure;
                 continue;
             }
@@ -111,69 +139,61 @@ final class ProxyHandler {
             int status = response.status();
             if (status == 429) {
                 Duration block = router.throttled(endpoint, response::header);
+                metrics.attempted(endpoint, status, AttemptOutcome.THROTTLED, toHeaders);
                 log.throttled(endpoint, block);
                 throttledHere = true;
                 response.discard();
+                router.finished(endpoint);
                 continue;
             }
+            router.observed(endpoint, response::header);
             if (status >= 500 || status == 401 || status == 403) {
                 router.failed(endpoint);
+                metrics.attempted(endpoint, status, AttemptOutcome.FAILED, toHeaders);
                 log.failed(endpoint, "HTTP " + status);
-                held = response;
-                heldFrom = endpoint;
+                held = new Attempt(endpoint, response, sent);
                 continue;
             }
             router.succeeded(endpoint);
-            relay(ctx, endpoint, response);
+            metrics.attempted(endpoint, status, AttemptOutcome.SERVED, toHeaders);
+            exchange.outcome = tried.size() == 1 ? RequestOutcome.SERVED : RequestOutcome.FAILED_OVER;
+            relay(ctx, new Attempt(endpoint, response, sent));
             return;
         }
     }
 
-    /** Streams the backend's answer to the client as it arrives; from here on nothing is retried. */
-    private void relay(Context ctx, Endpoint endpoint, UpstreamResult.Response response) {
-        HttpServletResponse res = ctx.res();
-        res.setStatus(response.status());
-        Set<String> seen = new HashSet<>();
-        for (HttpField field : response.headers()) {
-            String name = field.getName();
-            if (HeaderPolicy.forwardsResponseHeader(name)) {
-                // The first value replaces any default the server framework set (Content-Type); later ones add.
-                if (seen.add(name.toLowerCase(Locale.ROOT))) {
-                    res.setHeader(name, field.getValue());
-                } else {
-                    res.addHeader(name, field.getValue());
-                }
-            }
+    /** An attempt whose response headers arrived. */
+    private record Attempt(Endpoint endpoint, UpstreamResult.Response response, long sentNanos) {}
+
+    private void relay(Context ctx, Attempt attempt) {
+        Endpoint endpoint = attempt.endpoint;
+        String contentType = attempt.response.header("Content-Type");
+        boolean stream = contentType != null && contentType.startsWith("text/event-stream");
+        boolean plain = attempt.response.header("Content-Encoding") == null;
+        UsageScanner usage = new UsageScanner();
+        if (stream) {
+            metrics.streamOpened();
         }
-        res.setHeader(BACKEND_HEADER, endpoint.backend().name());
-        byte[] buffer = new byte[8192];
-        long relayed = 0;
-        try (InputStream in = response.body()) {
-            ServletOutputStream out = res.getOutputStream();
-            while (true) {
-                int read;
-                try {
-                    read = in.read(buffer);
-                } catch (IOException | RuntimeException upstreamBroke) {
-                    log.streamBroken(endpoint, relayed, upstreamBroke);
+        try {
+            ResponseRelay.Result result = relay.relay(attempt.response, ctx.res(), new String[] {BACKEND_HEADER, endpoint.backend().name()}, usage);
+            switch (result.ending()) {
+                case COMPLETE -> {
+                    if (plain) {
+                        usage.usage().ifPresent(u -> metrics.tokens(endpoint, u.promptTokens(), u.completionTokens()));
+                    }
+                }
+                case UPSTREAM_BROKE -> {
+                    log.streamBroken(endpoint, result.bytes(), result.cause());
                     abortClientResponse(ctx);
-                    return;
                 }
-                if (read < 0) {
-                    break;
-                }
-                try {
-                    out.write(buffer, 0, read);
-                    // Flushing every read is what makes SSE pass through chunk by chunk.
-                    out.flush();
-                } catch (IOException clientGone) {
-                    log.clientGone(endpoint, relayed);
-                    return; // closing the upstream stream (try-with-resources) aborts the backend request
-                }
-                relayed += read;
+                case CLIENT_GONE -> log.clientGone(endpoint, result.bytes());
             }
-        } catch (IOException closing) {
-            // Closing a finished upstream stream failed: the client already has everything.
+        } finally {
+            if (stream) {
+                metrics.streamClosed();
+            }
+            metrics.relayed(endpoint, Duration.ofNanos(System.nanoTime() - attempt.sentNanos));
+            router.finished(endpoint);
         }
     }
 
@@ -209,7 +229,12 @@ final class ProxyHandler {
         }
     }
 
-    private static void refuse(Context ctx, AuthResult result) {
+    /** Answers 401/403/503 itself when the caller may not in; shared with the status endpoints. */
+    static boolean authorized(Context ctx, InboundAuth auth) {
+        AuthResult result = auth.authenticate(ctx::header);
+        if (result instanceof AuthResult.Allowed) {
+            return true;
+        }
         if (result instanceof AuthResult.Rejected rejected) {
             if (rejected.status() == 401) {
                 ctx.header("WWW-Authenticate", "Bearer");
@@ -221,6 +246,7 @@ final class ProxyHandler {
             ctx.header("WWW-Authenticate", "Bearer");
             ErrorResponses.send(ctx, 401, "missing_credentials", "This proxy requires authentication.");
         }
+        return false;
     }
 
     private static HttpFields forwardedHeaders(HttpServletRequest req) {

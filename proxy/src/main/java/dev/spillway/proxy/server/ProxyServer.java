@@ -2,7 +2,10 @@ package dev.spillway.proxy.server;
 
 import dev.spillway.proxy.auth.InboundAuth;
 import dev.spillway.proxy.forward.Forwarder;
+import dev.spillway.proxy.forward.ResponseRelay;
 import dev.spillway.proxy.observe.AttemptLog;
+import dev.spillway.proxy.observe.BackendsReport;
+import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.route.Router;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -31,10 +34,11 @@ public final class ProxyServer implements AutoCloseable {
      * @param host where to listen, such as {@code 0.0.0.0}
      * @param maxBodyBytes request bodies over this size get 413
      */
-    public ProxyServer(String host, InboundAuth auth, Router router, Forwarder forwarder, long maxBodyBytes) {
+    public ProxyServer(String host, InboundAuth auth, Router router, Forwarder forwarder, long maxBodyBytes,
+                       ProxyMetrics metrics, BackendsReport backends) {
         this.forwarder = forwarder;
-        ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes), new DeploymentResolver(), router,
-                forwarder, new AttemptLog());
+        ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes), new RequestInspector(), router,
+                forwarder, new ResponseRelay(), new AttemptLog(), metrics);
         this.app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;
@@ -46,6 +50,16 @@ public final class ProxyServer implements AutoCloseable {
             });
             config.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             config.routes.get("/readyz", this::readiness);
+            config.routes.get("/metrics", ctx -> {
+                if (ProxyHandler.authorized(ctx, auth)) {
+                    ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+                }
+            });
+            config.routes.get("/backends", ctx -> {
+                if (ProxyHandler.authorized(ctx, auth)) {
+                    ctx.contentType("application/json").result(backends.render());
+                }
+            });
             for (HandlerType method : PROXIED_METHODS) {
                 config.routes.addHttpHandler(method, "/openai/*", proxy::handle);
             }

@@ -21,7 +21,7 @@ class WeightedRandomPolicyTest {
 
         int heavy = 0;
         for (int i = 0; i < 10_000; i++) {
-            if (policy.pick(endpoints).backend().name().equals("heavy")) {
+            if (policy.pick(endpoints, 100).backend().name().equals("heavy")) {
                 heavy++;
             }
         }

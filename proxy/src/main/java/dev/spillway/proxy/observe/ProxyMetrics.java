@@ -1,0 +1,143 @@
+package dev.spillway.proxy.observe;
+
+import dev.spillway.proxy.route.Endpoint;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Everything the proxy counts, exposed at {@code /metrics} in Prometheus text format. Names follow
+ * Prometheus conventions; labels are bounded (backends come from configuration, deployments from
+ * the cluster, which remembers a bounded number of them).
+ */
+public final class ProxyMetrics {
+
+    /** How a client request ended, from the client's side. */
+    public enum RequestOutcome {
+        /** answered by the first endpoint tried */
+        SERVED,
+        /** answered after at least one other endpoint failed or throttled */
+        FAILED_OVER,
+        /** every endpoint was throttled: the proxy answered 429 */
+        BLOCKED,
+        /** no endpoint could answer: the proxy answered 502/504, or passed the last 5xx through */
+        FAILED,
+        /** refused by the proxy itself: auth, size, bad input */
+        REJECTED
+    }
+
+    /** How one attempt at one endpoint ended. */
+    public enum AttemptOutcome { SERVED, THROTTLED, FAILED }
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger openStreams = new AtomicInteger();
+    private final Set<Endpoint> gauged = ConcurrentHashMap.newKeySet();
+
+    public ProxyMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        Gauge.builder("spillway_in_flight_requests", inFlight, AtomicInteger::get)
+                .description("Client requests being handled").register(registry);
+        Gauge.builder("spillway_open_streams", openStreams, AtomicInteger::get)
+                .description("Streaming (SSE) responses being relayed").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The Prometheus text exposition of every meter. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public void requestStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void requestEnded(String deployment, int status, RequestOutcome outcome, int attempts) {
+        inFlight.decrementAndGet();
+        Counter.builder("spillway_requests").description("Client requests by how they ended")
+                .tag("deployment", deployment).tag("status", Integer.toString(status)).tag("outcome", name(outcome))
+                .register(registry).increment();
+        if (attempts > 0) {
+            DistributionSummary.builder("spillway_request_attempts").description("Endpoints tried per client request")
+                    .serviceLevelObjectives(1, 2, 3, 4).register(registry).record(attempts);
+        }
+    }
+
+    /** An attempt's response headers arrived (or it failed) after this long. */
+    public void attempted(Endpoint endpoint, int status, AttemptOutcome outcome, Duration timeToHeaders) {
+        gauges(endpoint);
+        Counter.builder("spillway_upstream_requests").description("Attempts sent to backends, by how they ended")
+                .tag("backend", endpoint.backend().name()).tag("deployment", endpoint.deployment())
+                .tag("status", status == 0 ? "none" : Integer.toString(status)).tag("outcome", name(outcome))
+                .register(registry).increment();
+        Timer.builder("spillway_upstream_time_to_first_byte").description("From sending an attempt to its response headers")
+                .tag("backend", endpoint.backend().name()).publishPercentileHistogram()
+                .register(registry).record(timeToHeaders);
+    }
+
+    /** A response relayed to the client ended, this long after the attempt was sent. */
+    public void relayed(Endpoint endpoint, Duration total) {
+        Timer.builder("spillway_upstream_latency").description("From sending an attempt to the end of its relayed response")
+                .tag("backend", endpoint.backend().name()).publishPercentileHistogram()
+                .register(registry).record(total);
+    }
+
+    public void tokens(Endpoint endpoint, long promptTokens, long completionTokens) {
+        tokenCounter(endpoint, "prompt").increment(promptTokens);
+        tokenCounter(endpoint, "completion").increment(completionTokens);
+    }
+
+    public void streamOpened() {
+        openStreams.incrementAndGet();
+    }
+
+    public void streamClosed() {
+        openStreams.decrementAndGet();
+    }
+
+    private Counter tokenCounter(Endpoint endpoint, String type) {
+        return Counter.builder("spillway_tokens").description("Tokens used, from the usage the backends reported")
+                .tag("backend", endpoint.backend().name()).tag("deployment", endpoint.deployment()).tag("type", type)
+                .register(registry);
+    }
+
+    private void gauges(Endpoint endpoint) {
+        if (!gauged.add(endpoint)) {
+            return;
+        }
+        String backend = endpoint.backend().name();
+        String deployment = endpoint.deployment();
+        Gauge.builder("spillway_endpoint_remaining_tokens", endpoint, e -> e.quota().snapshot().remainingTokens())
+                .description("Last x-ratelimit-remaining-tokens seen (-1: none yet)")
+                .tag("backend", backend).tag("deployment", deployment).register(registry);
+        Gauge.builder("spillway_endpoint_remaining_requests", endpoint, e -> e.quota().snapshot().remainingRequests())
+                .description("Last x-ratelimit-remaining-requests seen (-1: none yet)")
+                .tag("backend", backend).tag("deployment", deployment).register(registry);
+        Gauge.builder("spillway_endpoint_blocked_until_timestamp_seconds", endpoint, e -> e.throttledUntilMillis() / 1000.0)
+                .description("When a 429 block on this endpoint ends (Unix time; in the past: not blocked)")
+                .tag("backend", backend).tag("deployment", deployment).register(registry);
+        Gauge.builder("spillway_endpoint_in_flight", endpoint, Endpoint::inFlight)
+                .description("Attempts in flight to this endpoint")
+                .tag("backend", backend).tag("deployment", deployment).register(registry);
+    }
+
+    private static String name(Enum<?> value) {
+        return value.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
