@@ -30,6 +30,7 @@ class ProxyConfigReaderTest {
         assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.headersTimeout()).isEqualTo(Duration.ofSeconds(120));
         assertThat(config.failureCooldown()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.policy()).isEqualTo(ProxyConfig.BalancingPolicy.QUOTA);
         BackendConfig backend = config.backends().get(0);
         assertThat(backend.url().toString()).isEqualTo("https://openai1.openai.azure.com");
         assertThat(backend.priority()).isEqualTo(1);
