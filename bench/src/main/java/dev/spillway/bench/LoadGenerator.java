@@ -61,11 +61,19 @@ public final class LoadGenerator {
                     next += interval;
                 }
             } else {
+                // Clients arrive over a ramp (up to 5 s), not in one instant, as they would in life.
+                long ramp = Math.min(Duration.ofSeconds(5).toNanos(), spec.duration().toNanos() / 4);
                 for (int i = 0; i < spec.concurrency(); i++) {
+                    long startAt = started + ramp * i / spec.concurrency();
                     requests.submit(() -> {
+                        long wait = startAt - System.nanoTime();
+                        if (wait > 0) {
+                            TimeUnit.NANOSECONDS.sleep(wait);
+                        }
                         while (System.nanoTime() < deadline) {
                             run.once();
                         }
+                        return null;
                     });
                 }
             }

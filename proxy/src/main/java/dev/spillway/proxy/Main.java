@@ -23,10 +23,49 @@ public final class Main {
             System.exit(2);
             return;
         }
-        int port = server.start(config.port());
+        int port;
+        try {
+            port = server.start(config.port());
+        } catch (RuntimeException e) {
+            System.err.println("spillway: cannot listen on port " + config.port() + ": " + rootMessage(e));
+            System.exit(1);
+            return;
+        }
         Logger log = LoggerFactory.getLogger("dev.spillway.proxy");
         log.info("Spillway listening on port {} with {} backends: {}", port, config.backends().size(),
                 config.backends().stream().map(b -> b.name() + "=" + b.url() + " (priority " + b.priority() + ")").toList());
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "spillway-shutdown"));
+        onTermination(() -> {
+            try {
+                server.drainAndStop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // A drained shutdown is a clean one: exit 0, not the 143 a default SIGTERM exit reports.
+            System.exit(0);
+        });
+    }
+
+    /**
+     * SIGTERM (Container Apps scaling in, a new revision) and SIGINT (Ctrl-C) start the drain on a
+     * thread of its own; a second signal while draining changes nothing.
+     */
+    @SuppressWarnings("restriction")
+    private static void onTermination(Runnable drain) {
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        sun.misc.SignalHandler handler = signal -> {
+            if (started.compareAndSet(false, true)) {
+                Thread.ofPlatform().name("spillway-drain").start(drain);
+            }
+        };
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 }

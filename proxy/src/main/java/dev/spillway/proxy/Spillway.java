@@ -56,12 +56,12 @@ public final class Spillway {
 
     public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential, InstantSource clock) {
         Cluster cluster = new Cluster(config.backends());
-        Router router = new Router(cluster, new AvailabilityFilter(), policy(config, clock),
+        Router router = new Router(cluster, new AvailabilityFilter(config.limits().maxRequestsPerBackend()), policy(config, clock),
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock));
         return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
-                new ProxyMetrics(), new BackendsReport(cluster, clock));
+                config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock));
     }
 
     /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */

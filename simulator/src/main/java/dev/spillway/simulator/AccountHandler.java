@@ -159,23 +159,31 @@ final class AccountHandler {
         int dropAfter = faults.dropStreamAfterChunks();
         Duration perToken = options.tokenLatency();
         int sent = 0;
-        for (ObjectNode chunk : chunks) {
-            if (sent == dropAfter) {
+        traffic.streamOpened();
+        boolean abandoned = false;
+        try {
+            for (ObjectNode chunk : chunks) {
+                if (sent == dropAfter) {
+                    out.flush();
+                    // Abort the connection so the chunked body never gets its final chunk, as a broken backend would.
+                    ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection()
+                            .getEndPoint().close();
+                    return;
+                }
+                if (sent > 0 && !perToken.isZero()) {
+                    Thread.sleep(perToken);
+                }
+                out.write(("data: " + json.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
-                // Abort the connection so the chunked body never gets its final chunk, as a broken backend would.
-                ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection()
-                        .getEndPoint().close();
-                return;
+                sent++;
             }
-            if (sent > 0 && !perToken.isZero()) {
-                Thread.sleep(perToken);
-            }
-            out.write(("data: " + json.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
-            sent++;
+        } catch (IOException callerGone) {
+            abandoned = true;
+        } finally {
+            traffic.streamClosed(abandoned);
         }
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-        out.flush();
     }
 
     private void tooManyRequests(Context ctx, long retryAfterMillis, Optional<Long> retryAfterMsHeader, DeploymentQuota.Limit limit, String operation) {

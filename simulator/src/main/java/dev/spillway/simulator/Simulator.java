@@ -9,6 +9,7 @@ import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.Map;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
@@ -44,12 +45,18 @@ public final class Simulator implements AutoCloseable {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.startup.showJavalinBanner = false;
-            config.jetty.host = "127.0.0.1";
+            config.jetty.addConnector((server, http) -> {
+                ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                connector.setHost("127.0.0.1");
+                connector.setPort(options.port());
+                connector.setAcceptQueueSize(4096);
+                return connector;
+            });
             for (HandlerType method : new HandlerType[] {HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.DELETE, HandlerType.PATCH}) {
                 config.routes.addHttpHandler(method, "/openai/*", handler::handle);
             }
         });
-        app.start(options.port());
+        app.start();
         return new Simulator(app, faults, traffic);
     }
 

@@ -17,6 +17,8 @@ public final class Traffic {
     private final Map<String, AtomicLong> byDeployment = new ConcurrentHashMap<>();
     private final Map<Integer, AtomicLong> byStatus = new ConcurrentHashMap<>();
     private final Deque<ReceivedRequest> recent = new ArrayDeque<>();
+    private final AtomicLong streamsAbandoned = new AtomicLong();
+    private final AtomicLong streamsOpen = new AtomicLong();
 
     void received(ReceivedRequest request) {
         total.incrementAndGet();
@@ -34,6 +36,27 @@ public final class Traffic {
 
     void answered(int status) {
         byStatus.computeIfAbsent(status, s -> new AtomicLong()).incrementAndGet();
+    }
+
+    void streamOpened() {
+        streamsOpen.incrementAndGet();
+    }
+
+    void streamClosed(boolean abandoned) {
+        streamsOpen.decrementAndGet();
+        if (abandoned) {
+            streamsAbandoned.incrementAndGet();
+        }
+    }
+
+    /** Streams this account is sending right now. */
+    public long streamsOpen() {
+        return streamsOpen.get();
+    }
+
+    /** Streams the caller went away from before the end (the connection closed under a write). */
+    public long streamsAbandoned() {
+        return streamsAbandoned.get();
     }
 
     /** Every HTTP request that reached this account, whatever its outcome. */
@@ -68,6 +91,7 @@ public final class Traffic {
         total.set(0);
         byDeployment.clear();
         byStatus.clear();
+        streamsAbandoned.set(0);
         synchronized (recent) {
             recent.clear();
         }

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param failureCooldown how long a backend that failed (5xx, connect error, timeout, 401/403) is avoided
  * @param policy          how to spread load within a priority group
  * @param azureClientId   the user-assigned managed identity that gets backend tokens
+ * @param limits          backpressure, slow-client and shutdown limits
  */
 public record ProxyConfig(
         int port,
@@ -26,15 +27,27 @@ public record ProxyConfig(
         Duration headersTimeout,
         Duration failureCooldown,
         BalancingPolicy policy,
-        Optional<String> azureClientId) {
+        Optional<String> azureClientId,
+        Limits limits) {
 
     public ProxyConfig {
         backends = List.copyOf(backends);
     }
 
     public ProxyConfig withPort(int value) {
-        return new ProxyConfig(value, backends, auth, maxBodyBytes, connectTimeout, headersTimeout, failureCooldown, policy, azureClientId);
+        return new ProxyConfig(value, backends, auth, maxBodyBytes, connectTimeout, headersTimeout, failureCooldown, policy, azureClientId, limits);
     }
+
+    /**
+     * @param maxConcurrentRequests client requests handled at once; beyond, 503 with Retry-After
+     * @param maxRequestsPerBackend attempts in flight to one backend; a backend at its cap is skipped
+     * @param maxHeaderBytes        request header size limit; larger gets 431
+     * @param clientIdleTimeout     a client connection silent this long is closed (slow headers or body)
+     * @param drainGrace            after SIGTERM, how long new requests are still taken while /readyz says 503
+     * @param drainTimeout          after SIGTERM, how long in-flight requests and streams may run before exit
+     */
+    public record Limits(int maxConcurrentRequests, int maxRequestsPerBackend, int maxHeaderBytes,
+                         Duration clientIdleTimeout, Duration drainGrace, Duration drainTimeout) {}
 
     /** The load-balancing policies a user can pick with {@code SPILLWAY_POLICY}. */
     public enum BalancingPolicy {

@@ -45,7 +45,14 @@ public final class ProxyConfigReader {
                 Duration.ofMillis(number(env, "SPILLWAY_HEADERS_TIMEOUT_MS", 120_000, 1, Integer.MAX_VALUE)),
                 Duration.ofMillis(number(env, "SPILLWAY_FAILURE_COOLDOWN_MS", 5_000, 0, Integer.MAX_VALUE)),
                 policy(env),
-                value(env, "AZURE_CLIENT_ID"));
+                value(env, "AZURE_CLIENT_ID"),
+                new ProxyConfig.Limits(
+                        (int) number(env, "SPILLWAY_MAX_CONCURRENT_REQUESTS", 10_000, 1, 1_000_000),
+                        (int) number(env, "SPILLWAY_MAX_REQUESTS_PER_BACKEND", 6_000, 1, 1_000_000),
+                        (int) number(env, "SPILLWAY_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
+                        Duration.ofMillis(number(env, "SPILLWAY_CLIENT_IDLE_TIMEOUT_MS", 30_000, 100, Integer.MAX_VALUE)),
+                        Duration.ofMillis(number(env, "SPILLWAY_DRAIN_GRACE_MS", 3_000, 0, Integer.MAX_VALUE)),
+                        Duration.ofMillis(number(env, "SPILLWAY_DRAIN_TIMEOUT_MS", 30_000, 0, Integer.MAX_VALUE))));
     }
 
     private List<BackendConfig> backends(Map<String, String> env) {

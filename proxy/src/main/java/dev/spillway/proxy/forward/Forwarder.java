@@ -38,8 +38,8 @@ public final class Forwarder implements AutoCloseable {
         HttpClient http = new HttpClient();
         http.setExecutor(threads);
         http.setConnectTimeout(connectTimeout.toMillis());
-        // The connection idles while the backend thinks before its headers; don't cut that short.
-        http.setIdleTimeout(headersTimeout.plusSeconds(5).toMillis());
+        // Silence longer than the headers timeout, before the headers or in the middle of a stream, means a dead backend.
+        http.setIdleTimeout(headersTimeout.toMillis());
         http.setMaxConnectionsPerDestination(16_384);
         http.setMaxRequestsQueuedPerDestination(16_384);
         http.setFollowRedirects(false);

@@ -55,6 +55,11 @@ public final class ResponseRelay {
         long relayed = 0;
         try (InputStream in = response.body()) {
             ServletOutputStream out = client.getOutputStream();
+            String contentType = response.header("Content-Type");
+            if (contentType != null && contentType.startsWith("text/event-stream")) {
+                // A stream's headers go out at once: the client knows it was accepted before the first token.
+                client.flushBuffer();
+            }
             while (true) {
                 int read;
                 try {

@@ -79,6 +79,12 @@ public final class ProxyMetrics {
         }
     }
 
+    /** A request refused before any work, because the proxy is overloaded or shutting down. */
+    public void requestRefused(String reason) {
+        Counter.builder("spillway_requests_refused").description("Requests refused with 503 before any work")
+                .tag("reason", reason).register(registry).increment();
+    }
+
     /** An attempt's response headers arrived (or it failed) after this long. */
     public void attempted(Endpoint endpoint, int status, AttemptOutcome outcome, Duration timeToHeaders) {
         gauges(endpoint);

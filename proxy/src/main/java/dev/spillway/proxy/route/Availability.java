@@ -12,6 +12,10 @@ public sealed interface Availability {
      */
     record Candidates(List<Endpoint> endpoints, boolean panic) implements Availability {}
 
-    /** Nothing may be tried now; the earliest moment an endpoint becomes free again. */
-    record Exhausted(long availableAtMillis) implements Availability {}
+    /**
+     * Nothing may be tried now; the earliest moment an endpoint becomes free again.
+     *
+     * @param saturated true when an untried endpoint was passed over only because its backend is at its concurrency cap
+     */
+    record Exhausted(long availableAtMillis, boolean saturated) implements Availability {}
 }

@@ -9,15 +9,28 @@ import java.util.Set;
  * time their backend asked for; an endpoint already tried by this request is not tried again.
  * Of the rest, the lowest priority number among healthy endpoints wins. Endpoints cooling down
  * after a failure are a last resort (Envoy's panic routing): a guess about health should not turn
- * away a request that a recovered backend could serve.
+ * away a request that a recovered backend could serve. A backend with as many attempts in flight
+ * as its cap allows is passed over (Envoy's circuit breaker), so one slow backend cannot hold
+ * every connection.
  */
 public final class AvailabilityFilter {
+
+    private final int maxInFlightPerBackend;
+
+    public AvailabilityFilter(int maxInFlightPerBackend) {
+        this.maxInFlightPerBackend = maxInFlightPerBackend;
+    }
 
     public Availability filter(List<Endpoint> endpoints, Set<Endpoint> tried, long nowMillis) {
         List<Endpoint> healthy = new ArrayList<>(endpoints.size());
         List<Endpoint> cooling = new ArrayList<>(0);
+        boolean saturated = false;
         for (Endpoint endpoint : endpoints) {
             if (tried.contains(endpoint) || endpoint.isThrottled(nowMillis)) {
+                continue;
+            }
+            if (endpoint.health().inFlight() >= maxInFlightPerBackend) {
+                saturated = true;
                 continue;
             }
             (endpoint.health().isCooling(nowMillis) ? cooling : healthy).add(endpoint);
@@ -32,7 +45,7 @@ public final class AvailabilityFilter {
         for (Endpoint endpoint : endpoints) {
             earliest = Math.min(earliest, endpoint.availableAtMillis(nowMillis));
         }
-        return new Availability.Exhausted(earliest == Long.MAX_VALUE ? nowMillis : earliest);
+        return new Availability.Exhausted(earliest == Long.MAX_VALUE ? nowMillis : earliest, saturated);
     }
 
     private static List<Endpoint> bestPriority(List<Endpoint> endpoints) {

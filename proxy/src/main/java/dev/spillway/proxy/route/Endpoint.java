@@ -52,11 +52,13 @@ public final class Endpoint {
 
     void dispatched(long estimatedTokens) {
         inFlight.incrementAndGet();
+        health.dispatched();
         quota.dispatched(estimatedTokens);
     }
 
     void finished() {
         inFlight.decrementAndGet();
+        health.finished();
     }
 
     public boolean isThrottled(long nowMillis) {

@@ -48,7 +48,7 @@ public final class Router {
                 chosen.dispatched(estimatedTokens);
                 yield new RouteDecision.Attempt(chosen);
             }
-            case Availability.Exhausted exhausted -> new RouteDecision.Exhausted(exhausted.availableAtMillis());
+            case Availability.Exhausted exhausted -> new RouteDecision.Exhausted(exhausted.availableAtMillis(), exhausted.saturated());
         };
     }
 

@@ -44,9 +44,12 @@ final class ProxyHandler {
     private final ResponseRelay relay;
     private final AttemptLog log;
     private final ProxyMetrics metrics;
+    private final Drain drain;
+    private final int maxConcurrentRequests;
 
     ProxyHandler(InboundAuth auth, RequestBodyReader bodies, RequestInspector inspector, Router router,
-                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, ProxyMetrics metrics) {
+                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, ProxyMetrics metrics, Drain drain,
+                 int maxConcurrentRequests) {
         this.auth = auth;
         this.bodies = bodies;
         this.inspector = inspector;
@@ -55,14 +58,30 @@ final class ProxyHandler {
         this.relay = relay;
         this.log = log;
         this.metrics = metrics;
+        this.drain = drain;
+        this.maxConcurrentRequests = maxConcurrentRequests;
     }
 
     void handle(Context ctx) throws java.io.IOException {
+        Drain.Admission admission = drain.enter(maxConcurrentRequests);
+        if (admission != Drain.Admission.ADMITTED) {
+            ctx.header("Retry-After", "1");
+            if (admission == Drain.Admission.SHUTTING_DOWN) {
+                ctx.header("Connection", "close");
+                ErrorResponses.send(ctx, 503, "shutting_down", "This proxy replica is shutting down. Retry; the request will go to another replica.");
+            } else {
+                ErrorResponses.send(ctx, 503, "overloaded", "The proxy is handling as many requests as it is configured to "
+                        + "(SPILLWAY_MAX_CONCURRENT_REQUESTS). Retry in a moment.");
+            }
+            metrics.requestRefused(admission == Drain.Admission.SHUTTING_DOWN ? "shutting_down" : "overloaded");
+            return;
+        }
         metrics.requestStarted();
         Exchange exchange = new Exchange();
         try {
             handle(ctx, exchange);
         } finally {
+            drain.exit();
             String label = router.cluster().remembers(exchange.deployment) ? exchange.deployment : "other";
             metrics.requestEnded(label, ctx.statusCode(), exchange.outcome, exchange.tried.size());
         }
@@ -105,6 +124,13 @@ final class ProxyHandler {
         while (true) {
             RouteDecision decision = router.next(deployment, tried, facts.estimatedTokens());
             if (decision instanceof RouteDecision.Exhausted exhausted) {
+                if (held == null && lastFailure == null && !throttledHere && exhausted.saturated()) {
+                    exchange.outcome = RequestOutcome.FAILED;
+                    ctx.header("Retry-After", "1");
+                    ErrorResponses.send(ctx, 503, "backends_saturated", "Every backend that could serve this request has "
+                            + "as many requests in flight as the proxy allows (SPILLWAY_MAX_REQUESTS_PER_BACKEND). Retry in a moment.");
+                    return;
+                }
                 if (held != null) {
                     // The last backend's own error says more than anything the proxy could make up.
                     exchange.outcome = RequestOutcome.FAILED;
@@ -185,6 +211,8 @@ final class ProxyHandler {
                 case UPSTREAM_BROKE -> {
                     log.streamBroken(endpoint, result.bytes(), result.cause());
                     abortClientResponse(ctx);
+                    // Too late to retry this request, but the next ones should go elsewhere for a while.
+                    router.failed(endpoint);
                 }
                 case CLIENT_GONE -> log.clientGone(endpoint, result.bytes());
             }

@@ -1,6 +1,7 @@
 package dev.spillway.proxy.server;
 
 import dev.spillway.proxy.auth.InboundAuth;
+import dev.spillway.proxy.config.ProxyConfig;
 import dev.spillway.proxy.forward.Forwarder;
 import dev.spillway.proxy.forward.ResponseRelay;
 import dev.spillway.proxy.observe.AttemptLog;
@@ -11,13 +12,15 @@ import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
-import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy's HTTP surface: {@code /openai/**} forwarded, {@code /healthz} and {@code /readyz}
- * without auth, and a JSON 404 for anything else.
+ * The proxy's HTTP surface: {@code /openai/**} forwarded; {@code /healthz} and {@code /readyz}
+ * without auth; {@code /metrics} and {@code /backends} behind the same auth as {@code /openai/**};
+ * a JSON 404 for anything else. Also owns the listening socket's limits and the drain on shutdown.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -28,25 +31,40 @@ public final class ProxyServer implements AutoCloseable {
 
     private final Javalin app;
     private final Forwarder forwarder;
-    private final AtomicBoolean ready = new AtomicBoolean();
+    private final Drain drain = new Drain();
+    private final ProxyConfig.Limits limits;
+    private volatile int requestedPort;
 
     /**
-     * @param host where to listen, such as {@code 0.0.0.0}
+     * @param host         where to listen, such as {@code 0.0.0.0}
      * @param maxBodyBytes request bodies over this size get 413
      */
     public ProxyServer(String host, InboundAuth auth, Router router, Forwarder forwarder, long maxBodyBytes,
-                       ProxyMetrics metrics, BackendsReport backends) {
+                       ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends) {
         this.forwarder = forwarder;
+        this.limits = limits;
         ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes), new RequestInspector(), router,
-                forwarder, new ResponseRelay(), new AttemptLog(), metrics);
+                forwarder, new ResponseRelay(), new AttemptLog(), metrics, drain, limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.startup.showJavalinBanner = false;
-            config.jetty.host = host;
             config.jetty.modifyHttpConfiguration(http -> {
                 http.setSendServerVersion(false);
                 http.setSendXPoweredBy(false);
+                // Larger headers get 431 from Jetty before any handler runs.
+                http.setRequestHeaderSize(limits.maxHeaderBytes());
+            });
+            config.jetty.addConnector((server, http) -> {
+                ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                connector.setHost(host);
+                connector.setPort(requestedPort);
+                // A client that sends nothing for this long (slow headers, a stalled body) is cut off. It never
+                // holds a backend: the body is read in full before any backend is called.
+                connector.setIdleTimeout(limits.clientIdleTimeout().toMillis());
+                // The JDK's default backlog of 50 drops connections when thousands of clients arrive at once.
+                connector.setAcceptQueueSize(4096);
+                return connector;
             });
             config.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             config.routes.get("/readyz", this::readiness);
@@ -77,8 +95,9 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Starts listening; returns the bound port (useful with port 0). */
     public int start(int port) {
-        app.start(port);
-        ready.set(true);
+        requestedPort = port;
+        app.start();
+        drain.serving();
         return app.port();
     }
 
@@ -86,22 +105,38 @@ public final class ProxyServer implements AutoCloseable {
         return app.port();
     }
 
+    /**
+     * The SIGTERM sequence: /readyz fails at once, new requests are still taken for the grace
+     * period, then refused with 503, and what is in flight may finish within the drain timeout.
+     */
+    public void drainAndStop() throws InterruptedException {
+        log.info("Draining: /readyz now fails; new requests refused in {} ms; waiting up to {} ms for {} in flight",
+                limits.drainGrace().toMillis(), limits.drainTimeout().toMillis(), drain.inFlight());
+        int left = drain.drain(limits.drainGrace(), limits.drainTimeout());
+        if (left > 0) {
+            log.warn("Drain timeout passed with {} requests still in flight; stopping anyway", left);
+        } else {
+            log.info("Drained: nothing in flight; stopping");
+        }
+        close();
+    }
+
     private void readiness(Context ctx) {
-        if (ready.get()) {
+        if (drain.ready()) {
             ctx.contentType("application/json").result("{\"status\":\"ready\"}");
         } else {
-            ErrorResponses.send(ctx, 503, "not_ready", "The proxy is not accepting work right now.");
+            ErrorResponses.send(ctx, 503, "not_ready", drain.phase() == Drain.Phase.STARTING
+                    ? "The proxy is starting." : "The proxy is shutting down; send new requests to another replica.");
         }
     }
 
     private static void notFound(Context ctx) {
         ErrorResponses.send(ctx, 404, "not_found", "No route for " + ctx.method() + " " + ctx.path()
-                + ". This proxy serves the Azure OpenAI API under /openai/ (and /healthz, /readyz).");
+                + ". This proxy serves the Azure OpenAI API under /openai/ (and /healthz, /readyz, /metrics, /backends).");
     }
 
     @Override
     public void close() {
-        ready.set(false);
         app.stop();
         forwarder.close();
     }

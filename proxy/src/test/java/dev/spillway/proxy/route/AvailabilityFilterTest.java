@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class AvailabilityFilterTest {
 
     private static final long NOW = 1_000_000;
-    private final AvailabilityFilter filter = new AvailabilityFilter();
+    private final AvailabilityFilter filter = new AvailabilityFilter(100);
     private final Cluster cluster = new Cluster(List.of(backend("a", 1), backend("b", 1), backend("c", 2)));
     private final List<Endpoint> chat = cluster.endpoints("chat");
     private final Endpoint a = chat.get(0);
@@ -70,7 +70,7 @@ class AvailabilityFilterTest {
         b.throttleUntil(NOW + 1_200);
         c.throttleUntil(NOW + 9_000);
 
-        assertThat(filter.filter(chat, Set.of(), NOW)).isEqualTo(new Availability.Exhausted(NOW + 1_200));
+        assertThat(filter.filter(chat, Set.of(), NOW)).isEqualTo(new Availability.Exhausted(NOW + 1_200, false));
     }
 
     @Test
@@ -79,5 +79,26 @@ class AvailabilityFilterTest {
         a.throttleUntil(NOW + 1_000);
 
         assertThat(a.throttledUntilMillis()).isEqualTo(NOW + 3_000);
+    }
+
+    @Test
+    void backendAtItsConcurrencyCapIsPassedOver() {
+        AvailabilityFilter capped = new AvailabilityFilter(2);
+        a.dispatched(1);
+        cluster.endpoints("embedding").get(0).dispatched(1);
+
+        assertThat(((Availability.Candidates) capped.filter(chat, Set.of(), NOW)).endpoints()).containsExactly(b);
+        a.finished();
+        assertThat(((Availability.Candidates) capped.filter(chat, Set.of(), NOW)).endpoints()).containsExactly(a, b);
+    }
+
+    @Test
+    void whenOnlyCapsStandInTheWayTheExhaustionSaysSaturated() {
+        AvailabilityFilter capped = new AvailabilityFilter(1);
+        a.dispatched(1);
+        b.dispatched(1);
+        c.dispatched(1);
+
+        assertThat(capped.filter(chat, Set.of(), NOW)).isEqualTo(new Availability.Exhausted(NOW, true));
     }
 }

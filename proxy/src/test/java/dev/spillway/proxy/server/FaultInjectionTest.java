@@ -1,0 +1,165 @@
+package dev.spillway.proxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LogCapture;
+import dev.spillway.proxy.testing.RawBackend;
+import dev.spillway.proxy.testing.RunningProxy;
+import dev.spillway.simulator.Simulator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Backends that fail in every way a network lets them, each behind a healthy one: what the client
+ * gets, what the metrics and logs say, and that the next request is served.
+ */
+class FaultInjectionTest {
+
+    private static final String PATH = "/openai/deployments/chat/chat/completions?api-version=2024-10-21";
+    private final Accounts accounts = new Accounts();
+    private final LogCapture logs = new LogCapture();
+    private Simulator healthy;
+    private RawBackend raw;
+    private RunningProxy proxy;
+
+    @BeforeEach
+    void startHealthyBackend() {
+        healthy = accounts.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (raw != null) {
+            raw.close();
+        }
+        accounts.close();
+        logs.close();
+    }
+
+    private RunningProxy proxyWithBrokenFirst(String brokenUrl) {
+        return RunningProxy.builder().backend("broken", brokenUrl, 1, "k").backend("healthy", healthy, 2)
+                .env("SPILLWAY_HEADERS_TIMEOUT_MS", "500").env("SPILLWAY_CONNECT_TIMEOUT_MS", "1000").start();
+    }
+
+    private void assertFailedOverAndStillServing(HttpResponse<String> response, String logged) {
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-spillway-backend")).hasValue("healthy");
+        assertThat(proxy.get("/metrics").body())
+                .contains("spillway_upstream_requests_total{backend=\"broken\",deployment=\"chat\",outcome=\"failed\"");
+        assertThat(logs.text()).contains("Backend broken failed (" + logged);
+        HttpResponse<String> next = proxy.chat("chat");
+        assertThat(next.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void backendRefusingConnectionsFailsOver() throws Exception {
+        raw = new RawBackend(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
+        String url = raw.url();
+        raw.close();
+        proxy = proxyWithBrokenFirst(url);
+
+        assertFailedOverAndStillServing(proxy.chat("chat"), "connect: ConnectException");
+    }
+
+    @Test
+    void backendResettingBeforeHeadersFailsOver() {
+        raw = new RawBackend(RawBackend.Behaviour.RESET_BEFORE_HEADERS);
+        proxy = proxyWithBrokenFirst(raw.url());
+
+        assertFailedOverAndStillServing(proxy.chat("chat"), "transport");
+    }
+
+    @Test
+    void backendHangingBeforeHeadersTimesOutAndFailsOver() {
+        raw = new RawBackend(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
+        proxy = proxyWithBrokenFirst(raw.url());
+
+        long started = System.nanoTime();
+        HttpResponse<String> response = proxy.chat("chat");
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+        assertFailedOverAndStillServing(response, "no response headers within 500 ms");
+    }
+
+    @Test
+    void backendSpeakingGarbageFailsOver() {
+        raw = new RawBackend(RawBackend.Behaviour.MALFORMED);
+        proxy = proxyWithBrokenFirst(raw.url());
+
+        assertFailedOverAndStillServing(proxy.chat("chat"), "transport");
+    }
+
+    @Test
+    void unresolvableHostFailsOver() {
+        proxy = proxyWithBrokenFirst("http://no-such-openai-account.invalid");
+
+        assertFailedOverAndStillServing(proxy.chat("chat"), "connect");
+    }
+
+    @Test
+    void backendSendingHeadersThenNothingIsCutOffWithoutRetry() throws IOException {
+        raw = new RawBackend(RawBackend.Behaviour.HEADERS_THEN_HANG);
+        proxy = proxyWithBrokenFirst(raw.url());
+
+        HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(true));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        try (InputStream body = response.body()) {
+            assertThatThrownBy(body::readAllBytes).isInstanceOf(IOException.class);
+        }
+        assertThat(healthy.traffic().calls()).isZero();
+        assertThat(logs.text()).contains("Response from backend broken broke after 0 bytes");
+        assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void hugeResponseStreamsThroughWhole() throws IOException {
+        raw = new RawBackend(RawBackend.Behaviour.HUGE_BODY);
+        proxy = RunningProxy.builder().backend("huge", raw.url(), 1, "k").start();
+
+        HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(false));
+        long received;
+        try (InputStream body = response.body()) {
+            received = body.transferTo(OutputStream.nullOutputStream());
+        }
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Length")).hasValue(Long.toString(RawBackend.HUGE_BODY_BYTES));
+        assertThat(received).isEqualTo(RawBackend.HUGE_BODY_BYTES);
+        HttpResponse<InputStream> next = proxy.postStreaming(PATH, RunningProxy.chatBody(false));
+        try (InputStream body = next.body()) {
+            assertThat(body.transferTo(OutputStream.nullOutputStream())).isEqualTo(RawBackend.HUGE_BODY_BYTES);
+        }
+    }
+
+    @Test
+    void clientLeavingMidStreamClosesTheUpstreamStreamAtOnce() throws Exception {
+        Simulator slow = accounts.start(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key")
+                .withTokenLatency(Duration.ofMillis(200)).withCompletionTokens(100));
+        proxy = RunningProxy.builder().backend("slow", slow, 1).start();
+
+        HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(true));
+        try (InputStream body = response.body()) {
+            body.readNBytes(100);
+        }
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        while (slow.traffic().streamsAbandoned() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(slow.traffic().streamsAbandoned()).as("the backend saw its stream closed").isEqualTo(1);
+        assertThat(slow.traffic().streamsOpen()).isZero();
+        assertThat(logs.text()).contains("Client disconnected");
+    }
+}

@@ -1,0 +1,142 @@
+package dev.spillway.proxy.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP server on loopback that misbehaves the way no well-behaved HTTP server can: resets,
+ * hangs, speaks garbage. Each accepted connection gets one {@link Behaviour}.
+ */
+public final class RawBackend implements AutoCloseable {
+
+    /** What to do with a connection once the request has been read. */
+    public enum Behaviour {
+        /** Close with a TCP reset before any response byte. */
+        RESET_BEFORE_HEADERS,
+        /** Read the request, then never answer. */
+        HANG_BEFORE_HEADERS,
+        /** Send a 200 streaming response's headers, then nothing more. */
+        HEADERS_THEN_HANG,
+        /** Answer with bytes that are not HTTP. */
+        MALFORMED,
+        /** Answer 200 with a body of {@link #HUGE_BODY_BYTES} bytes, then close the connection. */
+        HUGE_BODY
+    }
+
+    public static final long HUGE_BODY_BYTES = 64L * 1024 * 1024;
+
+    private final ServerSocket server;
+    private final Behaviour behaviour;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+    public RawBackend(Behaviour behaviour) {
+        this.behaviour = behaviour;
+        try {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Thread.ofVirtual().start(this::accept);
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getLocalPort();
+    }
+
+    /** Connections accepted so far. */
+    public int connections() {
+        return connections.get();
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket socket = server.accept();
+                connections.incrementAndGet();
+                open.add(socket);
+                Thread.ofVirtual().start(() -> serve(socket));
+            } catch (IOException closed) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try {
+            readRequest(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            switch (behaviour) {
+                case RESET_BEFORE_HEADERS -> {
+                    socket.setSoLinger(true, 0);
+                    socket.close();
+                }
+                case HANG_BEFORE_HEADERS -> { }
+                case HEADERS_THEN_HANG -> {
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                case MALFORMED -> {
+                    out.write("HELLO, THIS IS NOT HTTP\r\n\r\n\0\0\0".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    socket.close();
+                }
+                case HUGE_BODY -> {
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\nContent-Length: "
+                            + HUGE_BODY_BYTES + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    byte[] block = new byte[64 * 1024];
+                    for (long sent = 0; sent < HUGE_BODY_BYTES; sent += block.length) {
+                        out.write(block);
+                    }
+                    out.flush();
+                    socket.close();
+                }
+            }
+        } catch (IOException peerGone) {
+            // the proxy went away: that is what some tests want
+        }
+    }
+
+    /** Reads up to the end of the headers and a Content-Length body. */
+    private static void readRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        int b;
+        while ((b = in.read()) != -1) {
+            head.append((char) b);
+            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
+                break;
+            }
+        }
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase().startsWith("content-length:")) {
+                in.readNBytes(Integer.parseInt(line.substring(15).trim()));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (Socket socket : open) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}
