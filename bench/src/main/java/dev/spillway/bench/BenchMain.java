@@ -39,7 +39,7 @@ public final class BenchMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Set<String> only = new LinkedHashSet<>(List.of("overhead", "streaming", "streams", "quota"));
+        Set<String> only = new LinkedHashSet<>(List.of("overhead", "streaming", "streams", "quota", "soak"));
         boolean quick = false;
         Path jar = Path.of("proxy/target/spillway-proxy.jar");
         Path output = Path.of("docs/BENCHMARKS.md");
@@ -50,7 +50,7 @@ public final class BenchMain {
                 case "--jar" -> jar = Path.of(args[++i]);
                 case "--output" -> output = Path.of(args[++i]);
                 default -> {
-                    System.err.println("usage: scripts/bench [--quick] [--only overhead,streaming,streams,quota] [--output docs/BENCHMARKS.md]");
+                    System.err.println("usage: scripts/bench [--quick] [--only overhead,streaming,streams,quota,soak] [--output docs/BENCHMARKS.md]");
                     System.exit(2);
                 }
             }
@@ -69,6 +69,9 @@ public final class BenchMain {
         }
         if (only.contains("quota")) {
             bench.quotaEfficiency();
+        }
+        if (only.contains("soak")) {
+            bench.soak();
         }
         String text = String.join("\n", bench.report) + "\n";
         System.out.println();
@@ -254,6 +257,70 @@ public final class BenchMain {
                         + "/" + verdict(upstream429.get("quota100") < upstream429.get("random100"))
                         + "/" + verdict(upstream429.get("quota130") < upstream429.get("random130"))) + ").");
         report.add("");
+    }
+
+    /** (5) Steady load for a bounded time while the backends take turns failing: errors, p99, memory at start and end. */
+    private void soak() throws Exception {
+        Duration duration = seconds(180, 20);
+        SimulatorOptions options = SimulatorOptions.defaults().withTokensPerMinute(UNLIMITED_TPM)
+                .withTokenLatency(Duration.ofMillis(2)).withCompletionTokens(20);
+        Simulator[] accounts = {Simulator.start(options), Simulator.start(options), Simulator.start(options)};
+        String[] jvm = {"-Xms64m", "-Xmx256m"};
+        try (ProxyProcess proxy = ProxyProcess.start(jar, Map.of("SPILLWAY_BACKENDS", backends(accounts)), logs.resolve("soak.log"), jvm)) {
+            long rssStart = proxy.rssBytes();
+            List<String> faultLog = new ArrayList<>();
+            Thread faults = Thread.ofPlatform().daemon().start(() -> {
+                String[] names = {"a 500 from openai2", "429s from openai3", "openai1 refusing connections", "openai2 slow to answer (3 s)"};
+                try {
+                    for (int step = 0; !Thread.currentThread().isInterrupted(); step++) {
+                        Thread.sleep(quick ? 2_000 : 10_000);
+                        for (Simulator account : accounts) {
+                            account.faults().clear();
+                        }
+                        accounts[0].acceptConnectionsIfRefused();
+                        switch (step % 5) {
+                            case 0 -> accounts[1].faults().failWith(500);
+                            case 1 -> accounts[2].faults().throttleAll(Duration.ofSeconds(5));
+                            case 2 -> accounts[0].refuseConnections();
+                            case 3 -> accounts[1].faults().delayFirstByte(Duration.ofSeconds(3));
+                            default -> { }
+                        }
+                        synchronized (faultLog) {
+                            faultLog.add(step % 5 < 4 ? names[step % 5] : "no fault");
+                        }
+                    }
+                } catch (InterruptedException stop) {
+                    // soak over
+                }
+            });
+            System.err.println("soak: " + duration.toSeconds() + " s of steady load with rotating backend faults");
+            LoadResult result = load.run(new LoadSpec(URI.create(proxy.url() + CHAT_PATH), LoadSpec.chatBody(null, 200, 20, false),
+                    Map.of("api-key", ProxyProcess.KEY), false, 150, 0, duration));
+            faults.interrupt();
+            long rssEnd = proxy.rssBytes();
+            long upstream429 = 0;
+            long upstream500 = 0;
+            for (Simulator account : accounts) {
+                upstream429 += account.traffic().answered429();
+                upstream500 += account.traffic().answeredWith(500);
+            }
+            System.err.print(result.summary());
+            report.add("## 5. Soak: " + duration.toSeconds() + " s at 150 requests/s while the three backends take turns failing");
+            report.add("");
+            report.add("Every " + (quick ? 2 : 10) + " s one fault replaces the last: openai2 answers 500, openai3 answers 429, openai1 refuses "
+                    + "connections, openai2 takes 3 s to answer, then none. Proxy JVM options: `" + String.join(" ", jvm) + "`, default limits.");
+            report.add("");
+            report.add("| requests | ok | client errors | client 429s | p50 | p99 | upstream 500s / 429s absorbed | proxy RSS start | proxy RSS end |");
+            report.add("|---|---|---|---|---|---|---|---|---|");
+            report.add(String.format(Locale.ROOT, "| %d | %d | %d | %d | %.2f ms | %.2f ms | %d / %d | %.0f MB | %.0f MB |", result.sent(), result.ok(),
+                    result.otherStatus() + result.transportErrors(), result.throttled(), result.latencyMillis(50), result.latencyMillis(99),
+                    upstream500, upstream429, rssStart / 1e6, rssEnd / 1e6));
+            report.add("");
+        } finally {
+            for (Simulator account : accounts) {
+                account.close();
+            }
+        }
     }
 
     private static String backends(Simulator... accounts) {

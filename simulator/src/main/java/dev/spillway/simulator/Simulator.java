@@ -88,6 +88,16 @@ public final class Simulator implements AutoCloseable {
         }
     }
 
+    /** Reopens the port if {@link #refuseConnections()} closed it; otherwise does nothing. */
+    public void acceptConnectionsIfRefused() {
+        for (Connector connector : app.jettyServer().server().getConnectors()) {
+            if (!connector.isRunning()) {
+                acceptConnections();
+                return;
+            }
+        }
+    }
+
     public void acceptConnections() {
         for (Connector connector : app.jettyServer().server().getConnectors()) {
             try {
