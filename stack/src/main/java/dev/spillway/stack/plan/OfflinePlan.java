@@ -1,0 +1,162 @@
+package dev.spillway.stack.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.pulumi.core.Output;
+import com.pulumi.test.TestOptions;
+import com.pulumi.test.TestResult;
+import com.pulumi.test.internal.PulumiTestInternal;
+import dev.spillway.stack.App;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs the stack program under mocks, with no Pulumi CLI and no Azure login, and reports every
+ * resource it would register: what {@code pulumi up} would create. {@code scripts/plan} prints it
+ * for the dev stack's configuration plus overrides; the stack's tests assert on it.
+ */
+public final class OfflinePlan {
+
+    public static final String PROJECT = "spillway";
+    private static final Set<String> SECRET_KEYS = Set.of("proxyApiKeys");
+
+    /** @param errors what the program reported as errors (a bad config value, say); empty on success */
+    public record Result(List<PlannedResource> resources, Map<String, Object> outputs, List<String> errors) {
+
+        public List<PlannedResource> ofType(String type) {
+            return resources.stream().filter(resource -> resource.type().equals(type)).toList();
+        }
+
+        public PlannedResource named(String type, String name) {
+            return resources.stream().filter(r -> r.type().equals(type) && r.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + type + " named " + name + " in the plan"));
+        }
+    }
+
+    private OfflinePlan() {}
+
+    /** @param config this project's keys (without the {@code spillway:} prefix) to their values; lists as JSON */
+    public static Result run(String stack, Map<String, String> config) {
+        Map<String, String> full = new HashMap<>();
+        Set<String> secrets = new HashSet<>();
+        config.forEach((key, value) -> {
+            String fullKey = key.contains(":") ? key : PROJECT + ":" + key;
+            full.put(fullKey, value);
+            if (SECRET_KEYS.contains(key)) {
+                secrets.add(fullKey);
+            }
+        });
+        OfflineMocks mocks = new OfflineMocks();
+        PlanRecorder recorder = new PlanRecorder(mocks);
+        try {
+            PulumiTestInternal test = PulumiTestInternal.builder()
+                    .options(TestOptions.builder().projectName(PROJECT).stackName(stack).preview(false).build())
+                    .mocks(mocks)
+                    .monitorDecorator(ignored -> recorder)
+                    .config(full, secrets)
+                    .build();
+            TestResult result = test.runTest(ctx -> App.stack(ctx, (server, tenant, token) -> "offline-registry-refresh-token"));
+            Map<String, Object> outputs = new LinkedHashMap<>();
+            result.outputs().forEach((name, output) -> outputs.put(name, value(output)));
+            List<String> errors = new java.util.ArrayList<>(result.errors());
+            result.exceptions().forEach(e -> errors.add(rootMessage(e)));
+            List<PlannedResource> sorted = recorder.planned().stream()
+                    .sorted(Comparator.comparing(PlannedResource::type).thenComparing(PlannedResource::name)).toList();
+            return new Result(sorted, outputs, List.copyOf(errors));
+        } finally {
+            PulumiTestInternal.cleanup();
+        }
+    }
+
+    /** A stack's configuration file, such as Pulumi.dev.yaml, as this project's keys to values (lists as JSON). */
+    public static Map<String, String> readStackConfig(Path file) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        JsonNode root = yaml.readTree(Files.readString(file)).path("config");
+        Map<String, String> config = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> fields = root.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            String key = field.getKey().startsWith(PROJECT + ":") ? field.getKey().substring(PROJECT.length() + 1) : field.getKey();
+            JsonNode value = field.getValue();
+            if (value.has("secure")) {
+                config.put(key, "[encrypted in the stack file; not readable offline]");
+            } else {
+                config.put(key, value.isContainerNode() ? value.toString() : value.asText());
+            }
+        }
+        return config;
+    }
+
+    /** The plan as {@code scripts/plan} prints it: a JSON array sorted by type and name, secrets masked. */
+    public static String toJson(Result result) {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ArrayNode array = json.createArrayNode();
+        for (PlannedResource resource : result.resources()) {
+            ObjectNode node = array.addObject();
+            node.put("type", resource.type());
+            node.put("name", resource.name());
+            node.set("inputs", resource.inputs());
+            ArrayNode dependsOn = node.putArray("dependsOn");
+            resource.dependsOn().forEach(dependsOn::add);
+            node.put("parent", resource.parent());
+        }
+        try {
+            return json.writeValueAsString(array);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code scripts/plan [--stack dev] [key=value ...]}: prints the plan, or the configuration error and exit 2. */
+    public static void main(String[] args) throws IOException {
+        String stack = "dev";
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--stack") && i + 1 < args.length) {
+                stack = args[++i];
+            } else if (args[i].contains("=")) {
+                overrides.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
+            } else {
+                System.err.println("usage: scripts/plan [--stack dev] [key=value ...]   e.g. scripts/plan openaiCapacity=50 'openaiLocations=[\"eastus\",\"swedencentral\"]'");
+                System.exit(2);
+            }
+        }
+        Path file = Path.of("Pulumi." + stack + ".yaml");
+        Map<String, String> config = Files.exists(file) ? readStackConfig(file) : new LinkedHashMap<>();
+        config.putAll(overrides);
+        Result result = run(stack, config);
+        if (!result.errors().isEmpty()) {
+            result.errors().forEach(error -> System.err.println("plan: " + error));
+            System.exit(2);
+        }
+        System.out.println(toJson(result));
+    }
+
+    private static Object value(Output<?> output) {
+        try {
+            return PulumiTestInternal.extractOutputData(output).getValueNullable();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+}

@@ -1,0 +1,12 @@
+package dev.spillway.stack.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+/**
+ * One resource the program would register: what {@code scripts/plan} prints.
+ *
+ * @param parent    the component it belongs to ({@code type::name}), or null at the top
+ * @param dependsOn every resource it waits for ({@code type::name}): explicit dependsOn and inputs taken from others
+ */
+public record PlannedResource(String type, String name, JsonNode inputs, List<String> dependsOn, String parent) {}

@@ -1,0 +1,295 @@
+package dev.spillway.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spillway.stack.plan.OfflineMocks;
+import dev.spillway.stack.plan.OfflinePlan;
+import dev.spillway.stack.plan.PlannedResource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The program run under mocks: what `pulumi up` would create, rule by rule. */
+class StackPlanTest {
+
+    private static final String ACCOUNT = "azure-native:cognitiveservices:Account";
+    private static final String DEPLOYMENT = "azure-native:cognitiveservices:Deployment";
+    private static final String ROLE = "azure-native:authorization:RoleAssignment";
+    private static final String APP = "azure-native:app:ContainerApp";
+    private static final String REGISTRY = "azure-native:containerregistry:Registry";
+    private static final String IMAGE = "docker:index/image:Image";
+    private static final Path GOLDEN = Path.of("src/test/resources/dev-plan.json");
+    private final ObjectMapper json = new ObjectMapper();
+
+    private static OfflinePlan.Result plan(String... overrides) {
+        Map<String, String> config = new HashMap<>(devConfig());
+        for (int i = 0; i < overrides.length; i += 2) {
+            config.put(overrides[i], overrides[i + 1]);
+        }
+        return OfflinePlan.run("dev", config);
+    }
+
+    private static Map<String, String> devConfig() {
+        try {
+            return OfflinePlan.readStackConfig(Path.of("../Pulumi.dev.yaml"));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static OfflinePlan.Result cleanPlan(String... overrides) {
+        OfflinePlan.Result result = plan(overrides);
+        assertThat(result.errors()).isEmpty();
+        return result;
+    }
+
+    private static JsonNode env(OfflinePlan.Result result, String name) {
+        for (JsonNode variable : result.named(APP, "proxy").inputs().path("template").path("containers").get(0).path("env")) {
+            if (variable.path("name").asText().equals(name)) {
+                return variable;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void devPlanMatchesTheGoldenFile() throws IOException {
+        String plan = OfflinePlan.toJson(cleanPlan()) + "\n";
+        if (Boolean.getBoolean("spillway.updateGolden")) {
+            Files.writeString(GOLDEN, plan);
+        }
+        assertThat(GOLDEN).as("golden file; create it with -Dspillway.updateGolden=true").exists();
+
+        assertThat(plan).as("the dev plan changed; if that is intended, run: mvn -pl stack test -Dspillway.updateGolden=true")
+                .isEqualTo(Files.readString(GOLDEN));
+    }
+
+    @Test
+    void capacityFlowsToEveryDeployment() {
+        OfflinePlan.Result result = cleanPlan("openaiCapacity", "50");
+
+        assertThat(result.ofType(DEPLOYMENT)).hasSize(6)
+                .allSatisfy(deployment -> assertThat(deployment.inputs().path("sku").path("capacity").asInt()).isEqualTo(50));
+    }
+
+    @Test
+    void everyAccountHasAChatAndAnEmbeddingDeploymentOfTheConfiguredModels() {
+        OfflinePlan.Result result = cleanPlan("chatModel", "gpt-4.1-mini", "chatModelVersion", "2025-04-14", "chatSku", "Standard");
+
+        JsonNode chat = result.named(DEPLOYMENT, "openai2-chat").inputs();
+        assertThat(chat.path("deploymentName").asText()).isEqualTo("chat");
+        assertThat(chat.path("properties").path("model").path("name").asText()).isEqualTo("gpt-4.1-mini");
+        assertThat(chat.path("properties").path("model").path("version").asText()).isEqualTo("2025-04-14");
+        assertThat(chat.path("sku").path("name").asText()).isEqualTo("Standard");
+        assertThat(result.named(DEPLOYMENT, "openai2-embedding").inputs().path("deploymentName").asText()).isEqualTo("embedding");
+    }
+
+    @Test
+    void oneAccountPerConfiguredRegion() {
+        OfflinePlan.Result result = cleanPlan("openaiLocations", "[\"eastus\",\"swedencentral\",\"japaneast\",\"westus3\"]");
+
+        assertThat(result.ofType(ACCOUNT)).extracting(account -> account.inputs().path("location").asText())
+                .containsExactlyInAnyOrder("eastus", "swedencentral", "japaneast", "westus3");
+    }
+
+    @Test
+    void devStackSpreadsItsAccountsOverThreeRegions() {
+        assertThat(cleanPlan().ofType(ACCOUNT)).extracting(account -> account.inputs().path("location").asText())
+                .doesNotHaveDuplicates().hasSize(3);
+    }
+
+    @Test
+    void accountsHaveNoKeysAndACustomSubdomainForEntraTokens() {
+        assertThat(cleanPlan().ofType(ACCOUNT)).allSatisfy(account -> {
+            JsonNode inputs = account.inputs();
+            assertThat(inputs.path("kind").asText()).isEqualTo("OpenAI");
+            assertThat(inputs.path("sku").path("name").asText()).isEqualTo("S0");
+            assertThat(inputs.path("properties").path("disableLocalAuth").asBoolean()).isTrue();
+            assertThat(inputs.path("properties").path("customSubDomainName").asText()).isEqualTo(inputs.path("accountName").asText());
+        });
+    }
+
+    @Test
+    void accountNamesAreStableForAStackAndDifferAcrossStacks() {
+        List<String> first = cleanPlan().ofType(ACCOUNT).stream().map(a -> a.inputs().path("accountName").asText()).toList();
+        List<String> again = cleanPlan().ofType(ACCOUNT).stream().map(a -> a.inputs().path("accountName").asText()).toList();
+        List<String> otherStack = OfflinePlan.run("prod", devConfig()).ofType(ACCOUNT).stream()
+                .map(a -> a.inputs().path("accountName").asText()).toList();
+
+        assertThat(again).isEqualTo(first);
+        assertThat(otherStack).doesNotContainAnyElementsOf(first);
+    }
+
+    @Test
+    void proxyIdentityGetsOpenAiUserScopedToEachAccount() {
+        OfflinePlan.Result result = cleanPlan();
+
+        for (int i = 1; i <= 3; i++) {
+            JsonNode role = result.named(ROLE, "openai" + i + "-openai-user").inputs();
+            String accountName = result.named(ACCOUNT, "openai" + i).inputs().path("accountName").asText();
+            assertThat(role.path("roleDefinitionId").asText()).endsWith("/roleDefinitions/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd");
+            assertThat(role.path("principalId").asText()).isEqualTo(OfflineMocks.PRINCIPAL);
+            assertThat(role.path("principalType").asText()).isEqualTo("ServicePrincipal");
+            assertThat(role.path("scope").asText()).endsWith("/" + accountName);
+        }
+    }
+
+    @Test
+    void registryHasNoAdminUserAndTheProxyPullsWithAcrPull() {
+        OfflinePlan.Result result = cleanPlan();
+
+        assertThat(result.named(REGISTRY, "proxy-registry").inputs().path("adminUserEnabled").asBoolean(true)).isFalse();
+        JsonNode acrPull = result.named(ROLE, "proxy-acr-pull").inputs();
+        assertThat(acrPull.path("roleDefinitionId").asText()).endsWith("/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d");
+        assertThat(acrPull.path("scope").asText()).contains("/containerregistry/Registry/");
+        JsonNode registries = result.named(APP, "proxy").inputs().path("configuration").path("registries").get(0);
+        assertThat(registries.has("identity")).isTrue();
+        assertThat(registries.has("passwordSecretRef")).isFalse();
+    }
+
+    @Test
+    void imageIsBuiltForAmd64PushedWithAnExchangedTokenAndDeployedByDigest() {
+        OfflinePlan.Result result = cleanPlan();
+
+        JsonNode image = result.named(IMAGE, "proxy-image").inputs();
+        assertThat(image.path("build").path("dockerfile").asText()).isEqualTo("../proxy/Dockerfile");
+        assertThat(image.path("build").path("platform").asText()).isEqualTo("linux/amd64");
+        assertThat(image.path("registry").path("username").asText()).isEqualTo("00000000-0000-0000-0000-000000000000");
+        assertThat(image.path("registry").path("password").asText()).isEqualTo("[secret]");
+        String running = result.named(APP, "proxy").inputs().path("template").path("containers").get(0).path("image").asText();
+        assertThat(running).contains("@sha256:").doesNotContain(":dev");
+    }
+
+    @Test
+    void configuredProxyImageSkipsTheBuild() {
+        OfflinePlan.Result result = cleanPlan("proxyImage", "example.azurecr.io/spillway-proxy@sha256:" + "ab".repeat(32));
+
+        assertThat(result.ofType(IMAGE)).isEmpty();
+        assertThat(result.named(APP, "proxy").inputs().path("template").path("containers").get(0).path("image").asText())
+                .startsWith("example.azurecr.io/spillway-proxy@sha256:");
+    }
+
+    @Test
+    void backendsVariableListsEveryAccountEndpointWithItsPriority() throws IOException {
+        OfflinePlan.Result result = cleanPlan("backendPriorities", "[1,2,2]");
+
+        JsonNode backends = json.readTree(env(result, "SPILLWAY_BACKENDS").path("value").asText());
+        List<String> endpoints = new ArrayList<>();
+        for (PlannedResource account : result.ofType(ACCOUNT)) {
+            endpoints.add("https://" + account.inputs().path("accountName").asText() + ".openai.azure.com/");
+        }
+        assertThat(backends).hasSize(3);
+        List<String> urls = new ArrayList<>();
+        backends.forEach(backend -> {
+            urls.add(backend.path("url").asText());
+            assertThat(backend.has("apiKey")).as("backends are reached with the managed identity").isFalse();
+        });
+        assertThat(urls).containsExactlyInAnyOrderElementsOf(endpoints);
+        assertThat(backends.get(0).path("priority").asInt()).isEqualTo(1);
+        assertThat(backends.get(2).path("priority").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void proxyGetsItsIdentityTenantAndDrainSettings() {
+        OfflinePlan.Result result = cleanPlan();
+
+        assertThat(env(result, "AZURE_CLIENT_ID").path("value").asText()).isEqualTo(OfflineMocks.CLIENT);
+        assertThat(env(result, "SPILLWAY_ENTRA_TENANT_ID").path("value").asText()).isEqualTo(OfflineMocks.TENANT);
+        assertThat(env(result, "SPILLWAY_DRAIN_GRACE_MS").path("value").asInt() + env(result, "SPILLWAY_DRAIN_TIMEOUT_MS").path("value").asInt())
+                .as("drain must end before Container Apps' 30 s termination grace").isLessThan(30_000);
+        assertThat(env(result, "SPILLWAY_API_KEYS")).as("no keys unless configured").isNull();
+    }
+
+    @Test
+    void apiKeysBecomeAContainerAppsSecretAndNeverAppearInThePlan() {
+        OfflinePlan.Result result = cleanPlan("proxyApiKeys", "key-one-secret,key-two-secret");
+
+        JsonNode secrets = result.named(APP, "proxy").inputs().path("configuration").path("secrets");
+        assertThat(secrets).hasSize(1);
+        assertThat(secrets.get(0).path("name").asText()).isEqualTo("proxy-api-keys");
+        assertThat(secrets.get(0).path("value").asText()).isEqualTo("[secret]");
+        assertThat(env(result, "SPILLWAY_API_KEYS").path("secretRef").asText()).isEqualTo("proxy-api-keys");
+        assertThat(OfflinePlan.toJson(result)).doesNotContain("key-one-secret");
+    }
+
+    @Test
+    void ingressIsExternalHttpsOnlyOnPort8080WithProbesAndAnHttpScaleRule() {
+        JsonNode app = cleanPlan("proxyMinReplicas", "2", "proxyMaxReplicas", "5").named(APP, "proxy").inputs();
+
+        JsonNode ingress = app.path("configuration").path("ingress");
+        assertThat(ingress.path("external").asBoolean()).isTrue();
+        assertThat(ingress.path("allowInsecure").asBoolean(true)).isFalse();
+        assertThat(ingress.path("targetPort").asInt()).isEqualTo(8080);
+        JsonNode probes = app.path("template").path("containers").get(0).path("probes");
+        assertThat(probes).extracting(p -> p.path("type").asText() + " " + p.path("httpGet").path("path").asText())
+                .containsExactlyInAnyOrder("Liveness /healthz", "Readiness /readyz");
+        JsonNode scale = app.path("template").path("scale");
+        assertThat(scale.path("minReplicas").asInt()).isEqualTo(2);
+        assertThat(scale.path("maxReplicas").asInt()).isEqualTo(5);
+        assertThat(scale.path("rules").get(0).path("http").path("metadata").path("concurrentRequests").asText()).isEqualTo("100");
+    }
+
+    @Test
+    void embeddingDeploymentWaitsForTheChatDeploymentOnTheSameAccount() {
+        OfflinePlan.Result result = cleanPlan();
+
+        for (int i = 1; i <= 3; i++) {
+            assertThat(result.named(DEPLOYMENT, "openai" + i + "-embedding").dependsOn())
+                    .contains(DEPLOYMENT + "::openai" + i + "-chat");
+        }
+    }
+
+    @Test
+    void containerAppStartsOnlyAfterEveryRoleAssignment() {
+        assertThat(cleanPlan().named(APP, "proxy").dependsOn()).contains(
+                ROLE + "::openai1-openai-user", ROLE + "::openai2-openai-user", ROLE + "::openai3-openai-user", ROLE + "::proxy-acr-pull");
+    }
+
+    @Test
+    void outputsGiveTheProxyUrlAndTheV1BaseUrlForChatApps() {
+        OfflinePlan.Result result = cleanPlan();
+
+        assertThat(result.outputs().get("proxyUrl")).isEqualTo("https://" + OfflineMocks.FQDN);
+        assertThat(result.outputs().get("openaiV1BaseUrl")).isEqualTo("https://" + OfflineMocks.FQDN + "/openai/v1");
+        assertThat(result.outputs().get("resourceGroupName")).isEqualTo("rg-spillway-dev");
+        assertThat(result.outputs()).containsKeys("backends", "containerAppName", "registryLoginServer");
+        assertThat(result.outputs().get("backends").toString()).contains("openai1").contains("northcentralus");
+    }
+
+    @Test
+    void zeroCapacityIsRefusedNamingTheKey() {
+        assertThat(plan("openaiCapacity", "0").errors()).anySatisfy(error ->
+                assertThat(error).contains("spillway:openaiCapacity must be between 1 and"));
+    }
+
+    @Test
+    void nonNumericCapacityIsRefusedNamingTheKey() {
+        assertThat(plan("openaiCapacity", "lots").errors()).anySatisfy(error ->
+                assertThat(error).contains("spillway:openaiCapacity must be a whole number"));
+    }
+
+    @Test
+    void duplicateRegionsAreRefused() {
+        assertThat(plan("openaiLocations", "[\"eastus\",\"eastus\"]").errors()).anySatisfy(error ->
+                assertThat(error).contains("spillway:openaiLocations eastus is listed twice"));
+    }
+
+    @Test
+    void prioritiesMustMatchTheRegions() {
+        assertThat(plan("backendPriorities", "[1,2]").errors()).anySatisfy(error ->
+                assertThat(error).contains("spillway:backendPriorities has 2 entries but openaiLocations has 3"));
+    }
+
+    @Test
+    void replicaBoundsMustBeOrdered() {
+        assertThat(plan("proxyMinReplicas", "4", "proxyMaxReplicas", "2").errors()).anySatisfy(error ->
+                assertThat(error).contains("spillway:proxyMinReplicas is 4, more than proxyMaxReplicas (2)"));
+    }
+}
