@@ -160,7 +160,7 @@ public final class BenchMain {
         int streams = quick ? 500 : 5_000;
         SimulatorOptions options = SimulatorOptions.defaults().withTokensPerMinute(UNLIMITED_TPM)
                 .withTokenLatency(Duration.ofMillis(500)).withCompletionTokens(quick ? 20 : 50);
-        String[] jvm = {"-Xms64m", "-Xmx256m", "-XX:+UseSerialGC"};
+        String[] jvm = {"-Xms64m", "-Xmx320m", "-XX:+UseSerialGC"};
         try (Simulator account = Simulator.start(options);
              ProxyProcess proxy = ProxyProcess.start(jar, Map.of("SPILLWAY_BACKENDS", backends(account)), logs.resolve("streams.log"), jvm)) {
             long idleRss = proxy.rssBytes();

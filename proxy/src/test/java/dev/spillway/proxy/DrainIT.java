@@ -61,7 +61,8 @@ class DrainIT {
             assertThat(duringGrace).isEqualTo(200);
             assertThat(afterGrace.statusCode()).isEqualTo(503);
             assertThat(afterGrace.body()).contains("shutting_down");
-            assertThat(wholeStream.get(10, TimeUnit.SECONDS)).endsWith("data: [DONE]\n\n");
+            assertThat(wholeStream.get(10, TimeUnit.SECONDS)).as("the open stream, with the proxy's log:%n%s", proxy.output())
+                    .endsWith("data: [DONE]\n\n");
             assertThat(proxy.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(proxy.process().exitValue()).isZero();
             assertThat(proxy.output()).contains("Draining").contains("Drained");

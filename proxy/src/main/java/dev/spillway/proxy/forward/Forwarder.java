@@ -43,6 +43,10 @@ public final class Forwarder implements AutoCloseable {
         http.setMaxConnectionsPerDestination(16_384);
         http.setMaxRequestsQueuedPerDestination(16_384);
         http.setFollowRedirects(false);
+        // As on the server side: heap buffers, modest sizes, so open streams cost little and count against -Xmx.
+        http.setUseInputDirectByteBuffers(false);
+        http.setUseOutputDirectByteBuffers(false);
+        http.setResponseBufferSize(8 * 1024);
         http.setUserAgentField(null);
         // Pass bodies through as the backend encoded them, and keep no cookies between clients.
         http.getContentDecoderFactories().clear();

@@ -30,7 +30,7 @@ public final class ResponseRelay {
     /** @param bytes body bytes that reached the client */
     public record Result(Ending ending, long bytes, Exception cause) {}
 
-    private static final int BUFFER = 8192;
+    private static final int BUFFER = 4096;
 
     /**
      * @param extraHeader a header the proxy adds (name, value), such as {@code x-spillway-backend}

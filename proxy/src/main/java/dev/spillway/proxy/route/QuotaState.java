@@ -70,16 +70,17 @@ public final class QuotaState {
     }
 
     /**
-     * With a known limit, the window refills linearly; without one, the old figure stands until a
-     * whole window has passed, after which nothing is known and the endpoint is assumed roomy.
+     * The last figure stands until a whole window has passed: quota comes back when the window
+     * turns, not gradually, and every response brings a fresh figure anyway. After a whole window
+     * the figure is stale: the limit if known, else nothing is known and the endpoint is assumed roomy.
      */
     private static long estimate(long remaining, long limit, long windowMillis, long elapsedMillis) {
         if (remaining < 0) {
             return Long.MAX_VALUE / 4;
         }
-        if (limit > 0) {
-            return Math.min(limit, remaining + limit * elapsedMillis / windowMillis);
+        if (elapsedMillis >= windowMillis) {
+            return limit > 0 ? limit : Long.MAX_VALUE / 4;
         }
-        return elapsedMillis >= windowMillis ? Long.MAX_VALUE / 4 : remaining;
+        return remaining;
     }
 }

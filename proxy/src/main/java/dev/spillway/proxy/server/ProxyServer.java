@@ -54,9 +54,18 @@ public final class ProxyServer implements AutoCloseable {
                 http.setSendXPoweredBy(false);
                 // Larger headers get 431 from Jetty before any handler runs.
                 http.setRequestHeaderSize(limits.maxHeaderBytes());
+                // Every write is flushed at once (that is how streams pass through), so a large
+                // aggregation buffer per response only costs memory: 8 KB, not 32 KB, per open stream.
+                http.setOutputBufferSize(8 * 1024);
+                http.setOutputAggregationSize(8 * 1024);
             });
             config.jetty.addConnector((server, http) -> {
-                ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+                HttpConnectionFactory factory = new HttpConnectionFactory(http);
+                // Heap buffers: thousands of open streams then count against -Xmx and the GC returns
+                // them, instead of growing a native pool that the container's memory limit cannot see.
+                factory.setUseInputDirectByteBuffers(false);
+                factory.setUseOutputDirectByteBuffers(false);
+                ServerConnector connector = new ServerConnector(server, factory);
                 connector.setHost(host);
                 connector.setPort(requestedPort);
                 // A client that sends nothing for this long (slow headers, a stalled body) is cut off. It never

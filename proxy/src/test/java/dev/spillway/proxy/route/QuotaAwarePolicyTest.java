@@ -85,14 +85,17 @@ class QuotaAwarePolicyTest {
     }
 
     @Test
-    void headroomRefillsWithTimeAtTheRateOfTheLimit() {
+    void headroomComesBackWhenTheWindowTurnsNotBefore() {
         observe(chat.get(0), 0, 0);
-        clock.advance(Duration.ofSeconds(30));
 
-        QuotaState.Headroom room = chat.get(0).quota().headroom(clock.millis());
-
-        assertThat(room.tokens()).isEqualTo(15_000);
-        assertThat(room.requests()).isEqualTo(30);
+        clock.advance(Duration.ofSeconds(9));
+        assertThat(chat.get(0).quota().headroom(clock.millis()).requests()).isZero();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(chat.get(0).quota().headroom(clock.millis()).requests()).isEqualTo(30);
+        clock.advance(Duration.ofSeconds(49));
+        assertThat(chat.get(0).quota().headroom(clock.millis()).tokens()).isZero();
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(chat.get(0).quota().headroom(clock.millis()).tokens()).isEqualTo(30_000);
     }
 
     @Test

@@ -2,7 +2,7 @@ package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.FakeEntraTenant;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.ReceivedRequest;
@@ -13,20 +13,22 @@ import java.util.Date;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A chat app's managed-identity token gets in; nobody else does; the token never reaches a backend. */
 class EntraAuthThroughProxyTest {
 
     private static final String PATH = "/openai/deployments/chat/chat/completions?api-version=2024-10-21";
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private final FakeEntraTenant tenant = new FakeEntraTenant();
     private Simulator account;
     private RunningProxy proxy;
 
     @BeforeEach
     void start() {
-        account = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", account, 1)
+        account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1)
                 .env("SPILLWAY_ENTRA_TENANT_ID", tenant.tenantId())
                 .env("SPILLWAY_ENTRA_AUTHORITY", tenant.authority())
                 .start();
@@ -34,8 +36,6 @@ class EntraAuthThroughProxyTest {
 
     @AfterEach
     void stop() {
-        proxy.close();
-        accounts.close();
         tenant.close();
     }
 

@@ -3,7 +3,7 @@ package dev.spillway.proxy.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.io.IOException;
@@ -11,29 +11,23 @@ import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Backend failures other than 429: fail over at once when nothing has reached the client yet. */
 class FailoverTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private RunningProxy proxy;
 
-    @AfterEach
-    void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        accounts.close();
-    }
 
     @Test
     void serverErrorFailsOverToTheNextBackend() {
-        Simulator broken = accounts.start();
-        Simulator healthy = accounts.start();
+        Simulator broken = servers.account();
+        Simulator healthy = servers.account();
         broken.faults().failWith(500);
-        proxy = RunningProxy.builder().backend("openai1", broken, 1).backend("openai2", healthy, 2).start();
+        proxy = servers.proxy().backend("openai1", broken, 1).backend("openai2", healthy, 2).start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -44,10 +38,10 @@ class FailoverTest {
 
     @Test
     void refusedConnectionFailsOverToTheNextBackend() {
-        Simulator down = accounts.start();
-        Simulator healthy = accounts.start();
+        Simulator down = servers.account();
+        Simulator healthy = servers.account();
         down.refuseConnections();
-        proxy = RunningProxy.builder().backend("openai1", down, 1).backend("openai2", healthy, 2).start();
+        proxy = servers.proxy().backend("openai1", down, 1).backend("openai2", healthy, 2).start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -57,10 +51,10 @@ class FailoverTest {
 
     @Test
     void backendSlowToSendHeadersTimesOutAndFailsOver() {
-        Simulator slow = accounts.start();
-        Simulator healthy = accounts.start();
+        Simulator slow = servers.account();
+        Simulator healthy = servers.account();
         slow.faults().delayFirstByte(Duration.ofSeconds(5));
-        proxy = RunningProxy.builder().backend("openai1", slow, 1).backend("openai2", healthy, 2)
+        proxy = servers.proxy().backend("openai1", slow, 1).backend("openai2", healthy, 2)
                 .env("SPILLWAY_HEADERS_TIMEOUT_MS", "300").start();
 
         long started = System.nanoTime();
@@ -73,9 +67,9 @@ class FailoverTest {
 
     @Test
     void unauthorizedFromABackendFailsOverBecauseTheProxyOwnsBackendCredentials() {
-        Simulator misconfigured = accounts.start();
-        Simulator healthy = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", misconfigured.url(), 1, "wrong-backend-key")
+        Simulator misconfigured = servers.account();
+        Simulator healthy = servers.account();
+        proxy = servers.proxy().backend("openai1", misconfigured.url(), 1, "wrong-backend-key")
                 .backend("openai2", healthy, 2).start();
 
         HttpResponse<String> response = proxy.chat("chat");
@@ -86,9 +80,9 @@ class FailoverTest {
 
     @Test
     void clientErrorFromABackendIsReturnedAsIsAndNotRetried() {
-        Simulator first = accounts.start();
-        Simulator second = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 2).start();
+        Simulator first = servers.account();
+        Simulator second = servers.account();
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 2).start();
 
         HttpResponse<String> response = proxy.post("/openai/deployments/chat/chat/completions?api-version=2024-10-21", "[not json");
 
@@ -99,9 +93,9 @@ class FailoverTest {
 
     @Test
     void unknownDeploymentGets404FromTheBackendWithoutRetries() {
-        Simulator first = accounts.start();
-        Simulator second = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 1).start();
+        Simulator first = servers.account();
+        Simulator second = servers.account();
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1).start();
 
         HttpResponse<String> response = proxy.chat("no-such-deployment");
 
@@ -116,7 +110,7 @@ class FailoverTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        proxy = RunningProxy.builder().backend("openai1", "http://127.0.0.1:" + closedPort, 1, "k").start();
+        proxy = servers.proxy().backend("openai1", "http://127.0.0.1:" + closedPort, 1, "k").start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -126,11 +120,11 @@ class FailoverTest {
 
     @Test
     void whenEveryBackendFailsWithAServerErrorTheLastErrorIsPassedThrough() {
-        Simulator first = accounts.start();
-        Simulator second = accounts.start();
+        Simulator first = servers.account();
+        Simulator second = servers.account();
         first.faults().failWith(503);
         second.faults().failWith(503);
-        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 1).start();
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1).start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -140,13 +134,13 @@ class FailoverTest {
 
     @Test
     void eachBackendIsTriedAtMostOncePerRequest() {
-        Simulator first = accounts.start();
-        Simulator second = accounts.start();
-        Simulator third = accounts.start();
+        Simulator first = servers.account();
+        Simulator second = servers.account();
+        Simulator third = servers.account();
         for (Simulator simulator : new Simulator[] {first, second, third}) {
             simulator.faults().failWith(500);
         }
-        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 1)
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1)
                 .backend("openai3", third, 2).start();
 
         proxy.chat("chat");
@@ -158,10 +152,10 @@ class FailoverTest {
 
     @Test
     void streamBrokenMidwayCutsTheClientResponseOffAndIsNotRetried() throws IOException {
-        Simulator breaking = accounts.start();
-        Simulator other = accounts.start();
+        Simulator breaking = servers.account();
+        Simulator other = servers.account();
         breaking.faults().dropStreamAfter(3);
-        proxy = RunningProxy.builder().backend("openai1", breaking, 1).backend("openai2", other, 2).start();
+        proxy = servers.proxy().backend("openai1", breaking, 1).backend("openai2", other, 2).start();
 
         HttpResponse<InputStream> response = proxy.postStreaming(
                 "/openai/deployments/chat/chat/completions?api-version=2024-10-21", RunningProxy.chatBody(true));

@@ -3,7 +3,7 @@ package dev.spillway.proxy.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.LogCapture;
 import dev.spillway.proxy.testing.RawBackend;
 import dev.spillway.proxy.testing.RunningProxy;
@@ -16,6 +16,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Backends that fail in every way a network lets them, each behind a healthy one: what the client
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.Test;
 class FaultInjectionTest {
 
     private static final String PATH = "/openai/deployments/chat/chat/completions?api-version=2024-10-21";
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private final LogCapture logs = new LogCapture();
     private Simulator healthy;
     private RawBackend raw;
@@ -32,23 +34,19 @@ class FaultInjectionTest {
 
     @BeforeEach
     void startHealthyBackend() {
-        healthy = accounts.start();
+        healthy = servers.account();
     }
 
     @AfterEach
     void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
         if (raw != null) {
             raw.close();
         }
-        accounts.close();
         logs.close();
     }
 
     private RunningProxy proxyWithBrokenFirst(String brokenUrl) {
-        return RunningProxy.builder().backend("broken", brokenUrl, 1, "k").backend("healthy", healthy, 2)
+        return servers.proxy().backend("broken", brokenUrl, 1, "k").backend("healthy", healthy, 2)
                 .env("SPILLWAY_HEADERS_TIMEOUT_MS", "500").env("SPILLWAY_CONNECT_TIMEOUT_MS", "1000").start();
     }
 
@@ -126,7 +124,7 @@ class FaultInjectionTest {
     @Test
     void hugeResponseStreamsThroughWhole() throws IOException {
         raw = new RawBackend(RawBackend.Behaviour.HUGE_BODY);
-        proxy = RunningProxy.builder().backend("huge", raw.url(), 1, "k").start();
+        proxy = servers.proxy().backend("huge", raw.url(), 1, "k").start();
 
         HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(false));
         long received;
@@ -145,9 +143,9 @@ class FaultInjectionTest {
 
     @Test
     void clientLeavingMidStreamClosesTheUpstreamStreamAtOnce() throws Exception {
-        Simulator slow = accounts.start(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key")
+        Simulator slow = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key")
                 .withTokenLatency(Duration.ofMillis(200)).withCompletionTokens(100));
-        proxy = RunningProxy.builder().backend("slow", slow, 1).start();
+        proxy = servers.proxy().backend("slow", slow, 1).start();
 
         HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(true));
         try (InputStream body = response.body()) {

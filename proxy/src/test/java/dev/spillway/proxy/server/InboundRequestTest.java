@@ -2,34 +2,29 @@ package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** What the proxy says to requests it will not forward, and to its own endpoints. */
 class InboundRequestTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private Simulator account;
     private RunningProxy proxy;
 
     @BeforeEach
     void start() {
-        account = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", account, 1)
+        account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1)
                 .env("SPILLWAY_API_KEYS", "old-key, " + RunningProxy.CLIENT_KEY)
                 .env("SPILLWAY_MAX_BODY_BYTES", "1000").start();
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        accounts.close();
     }
 
     @Test

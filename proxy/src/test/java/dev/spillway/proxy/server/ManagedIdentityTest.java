@@ -5,36 +5,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.ReceivedRequest;
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
 import java.time.OffsetDateTime;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Mono;
 
 /** Backends without an API key get an Entra ID token, fetched once and reused. */
 class ManagedIdentityTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private RunningProxy proxy;
 
-    @AfterEach
-    void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        accounts.close();
-    }
 
     @Test
     void backendTokenIsFetchedOnceForManyRequests() {
         CountingCredential credential = new CountingCredential("entra-token-1");
-        Simulator account = accounts.start(SimulatorOptions.defaults().withApiKey("entra-token-1"));
-        proxy = RunningProxy.builder().backend("openai1", account.url(), 1, null).entraCredential(credential).start();
+        Simulator account = servers.account(SimulatorOptions.defaults().withApiKey("entra-token-1"));
+        proxy = servers.proxy().backend("openai1", account.url(), 1, null).entraCredential(credential).start();
 
         for (int i = 0; i < 25; i++) {
             assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);

@@ -2,7 +2,7 @@ package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.ReceivedRequest;
 import dev.spillway.simulator.Simulator;
@@ -15,27 +15,21 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A request that one backend can serve goes through untouched, streaming as it comes. */
 class PassThroughTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private RunningProxy proxy;
 
-    @AfterEach
-    void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        accounts.close();
-    }
 
     @Test
     void normalCallIsForwardedWithMethodPathQueryAndBodyIntact() {
-        Simulator account = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", account, 1).start();
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).start();
         String body = RunningProxy.chatBody(false);
 
         HttpResponse<String> response = proxy.post("/openai/deployments/chat/chat/completions?api-version=2024-10-21&x=a%20b", body);
@@ -53,8 +47,8 @@ class PassThroughTest {
 
     @Test
     void v1CallIsRoutedByTheModelInItsBody() {
-        Simulator account = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", account, 1).start();
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).start();
 
         HttpResponse<String> response = proxy.post("/openai/v1/chat/completions",
                 "{\"model\":\"chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}");
@@ -65,8 +59,8 @@ class PassThroughTest {
 
     @Test
     void clientCredentialsAreReplacedByTheBackendCredential() {
-        Simulator account = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", account, 1).start();
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).start();
 
         HttpResponse<String> response = proxy.post("/openai/deployments/chat/chat/completions?api-version=2024-10-21",
                 RunningProxy.chatBody(false), "Authorization", "Bearer " + RunningProxy.CLIENT_KEY);
@@ -80,9 +74,9 @@ class PassThroughTest {
 
     @Test
     void streamingCallArrivesChunkByChunkBeforeTheStreamEnds() throws Exception {
-        Simulator account = accounts.start(SimulatorOptions.defaults().withApiKey("backend-key")
+        Simulator account = servers.account(SimulatorOptions.defaults().withApiKey("backend-key")
                 .withTokenLatency(Duration.ofMillis(150)).withCompletionTokens(8));
-        proxy = RunningProxy.builder().backend("openai1", account, 1).start();
+        proxy = servers.proxy().backend("openai1", account, 1).start();
 
         long started = System.nanoTime();
         HttpResponse<InputStream> response = proxy.postStreaming(
@@ -110,8 +104,8 @@ class PassThroughTest {
 
     @Test
     void streamedUsageChunkIsPassedThroughWhenRequested() {
-        Simulator account = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", account, 1).start();
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).start();
 
         HttpResponse<String> response = proxy.post("/openai/v1/chat/completions",
                 "{\"model\":\"chat\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}");

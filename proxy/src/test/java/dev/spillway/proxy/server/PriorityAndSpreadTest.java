@@ -2,32 +2,26 @@ package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class PriorityAndSpreadTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private RunningProxy proxy;
 
-    @AfterEach
-    void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        accounts.close();
-    }
 
     @Test
     void priorityTwoIsUsedOnlyWhenPriorityOneIsBlocked() {
-        Simulator primaryA = accounts.start();
-        Simulator primaryB = accounts.start();
-        Simulator standby = accounts.start();
-        proxy = RunningProxy.builder().backend("ptu1", primaryA, 1).backend("ptu2", primaryB, 1).backend("paygo", standby, 2).start();
+        Simulator primaryA = servers.account();
+        Simulator primaryB = servers.account();
+        Simulator standby = servers.account();
+        proxy = servers.proxy().backend("ptu1", primaryA, 1).backend("ptu2", primaryB, 1).backend("paygo", standby, 2).start();
 
         for (int i = 0; i < 20; i++) {
             assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
@@ -42,10 +36,10 @@ class PriorityAndSpreadTest {
 
     @Test
     void loadIsSpreadOverEveryBackendOfAPriorityGroup() {
-        Simulator a = accounts.start();
-        Simulator b = accounts.start();
-        Simulator c = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", a, 1).backend("openai2", b, 1).backend("openai3", c, 1).start();
+        Simulator a = servers.account();
+        Simulator b = servers.account();
+        Simulator c = servers.account();
+        proxy = servers.proxy().backend("openai1", a, 1).backend("openai2", b, 1).backend("openai3", c, 1).start();
 
         for (int i = 0; i < 60; i++) {
             assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
@@ -59,9 +53,9 @@ class PriorityAndSpreadTest {
 
     @Test
     void roundRobinPolicyTakesBackendsInTurn() {
-        Simulator a = accounts.start();
-        Simulator b = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", a, 1).backend("openai2", b, 1)
+        Simulator a = servers.account();
+        Simulator b = servers.account();
+        proxy = servers.proxy().backend("openai1", a, 1).backend("openai2", b, 1)
                 .env("SPILLWAY_POLICY", "roundrobin").start();
 
         for (int i = 0; i < 10; i++) {

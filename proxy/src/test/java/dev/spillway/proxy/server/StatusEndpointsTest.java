@@ -2,34 +2,29 @@ package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** /metrics and /backends: behind the same auth as /openai, and telling what happened. */
 class StatusEndpointsTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private Simulator throttled;
     private RunningProxy proxy;
 
     @BeforeEach
     void start() {
-        throttled = accounts.start();
-        Simulator healthy = accounts.start();
+        throttled = servers.account();
+        Simulator healthy = servers.account();
         throttled.faults().throttleAll(Duration.ofSeconds(30));
-        proxy = RunningProxy.builder().backend("openai1", throttled, 1).backend("openai2", healthy, 2).start();
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        accounts.close();
+        proxy = servers.proxy().backend("openai1", throttled, 1).backend("openai2", healthy, 2).start();
     }
 
     @Test

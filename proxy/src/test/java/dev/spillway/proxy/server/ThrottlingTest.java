@@ -2,34 +2,28 @@ package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.spillway.proxy.testing.Accounts;
+import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** What the proxy does when accounts answer 429: fail over at once, and stay away as long as asked. */
 class ThrottlingTest {
 
-    private final Accounts accounts = new Accounts();
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
     private RunningProxy proxy;
 
-    @AfterEach
-    void stop() {
-        if (proxy != null) {
-            proxy.close();
-        }
-        accounts.close();
-    }
 
     @Test
     void requestThrottledByOneBackendIsAnsweredByAnother() {
-        Simulator throttled = accounts.start();
-        Simulator healthy = accounts.start();
+        Simulator throttled = servers.account();
+        Simulator healthy = servers.account();
         throttled.faults().throttleAll(Duration.ofSeconds(30));
-        proxy = RunningProxy.builder().backend("openai1", throttled, 1).backend("openai2", healthy, 1).start();
+        proxy = servers.proxy().backend("openai1", throttled, 1).backend("openai2", healthy, 1).start();
 
         for (int i = 0; i < 10; i++) {
             HttpResponse<String> response = proxy.chat("chat");
@@ -41,10 +35,10 @@ class ThrottlingTest {
 
     @Test
     void blockedBackendIsNotCalledAgainUntilItsRetryAfterHasPassed() throws Exception {
-        Simulator preferred = accounts.start();
-        Simulator fallback = accounts.start();
+        Simulator preferred = servers.account();
+        Simulator fallback = servers.account();
         preferred.faults().throttleAll(Duration.ofMillis(1500));
-        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+        proxy = servers.proxy().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
 
         assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
         preferred.faults().clear();
@@ -60,10 +54,10 @@ class ThrottlingTest {
 
     @Test
     void retryAfterMsIsPreferredToRetryAfter() throws Exception {
-        Simulator preferred = accounts.start();
-        Simulator fallback = accounts.start();
+        Simulator preferred = servers.account();
+        Simulator fallback = servers.account();
         preferred.faults().throttleAll(Duration.ofMillis(300), Duration.ofSeconds(20));
-        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+        proxy = servers.proxy().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
 
         assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
         preferred.faults().clear();
@@ -74,10 +68,10 @@ class ThrottlingTest {
 
     @Test
     void retryAfterInSecondsIsHonouredWhenNoMillisecondsAreGiven() throws Exception {
-        Simulator preferred = accounts.start();
-        Simulator fallback = accounts.start();
+        Simulator preferred = servers.account();
+        Simulator fallback = servers.account();
         preferred.faults().throttleAllSecondsOnly(Duration.ofSeconds(1));
-        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+        proxy = servers.proxy().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
 
         proxy.chat("chat");
         preferred.faults().clear();
@@ -89,10 +83,10 @@ class ThrottlingTest {
 
     @Test
     void blockingIsPerDeploymentSoAnotherDeploymentOnTheSameBackendIsStillUsed() {
-        Simulator preferred = accounts.start();
-        Simulator fallback = accounts.start();
+        Simulator preferred = servers.account();
+        Simulator fallback = servers.account();
         preferred.faults().throttle("chat", Duration.ofSeconds(30));
-        proxy = RunningProxy.builder().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
+        proxy = servers.proxy().backend("openai1", preferred, 1).backend("openai2", fallback, 2).start();
 
         assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("openai2");
         HttpResponse<String> embedding = proxy.post("/openai/deployments/embedding/embeddings?api-version=2024-10-21",
@@ -104,11 +98,11 @@ class ThrottlingTest {
 
     @Test
     void whenEveryBackendAnswers429TheClientGets429WithTheEarliestRetryTime() {
-        Simulator first = accounts.start();
-        Simulator second = accounts.start();
+        Simulator first = servers.account();
+        Simulator second = servers.account();
         first.faults().throttleAll(Duration.ofMillis(4000));
         second.faults().throttleAll(Duration.ofMillis(2500));
-        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 1).start();
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1).start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -121,11 +115,11 @@ class ThrottlingTest {
 
     @Test
     void whenEveryBackendIsBlockedTheProxyAnswers429AtOnceWithoutCallingAnyone() {
-        Simulator first = accounts.start();
-        Simulator second = accounts.start();
+        Simulator first = servers.account();
+        Simulator second = servers.account();
         first.faults().throttleAll(Duration.ofMillis(5000));
         second.faults().throttleAll(Duration.ofMillis(3000));
-        proxy = RunningProxy.builder().backend("openai1", first, 1).backend("openai2", second, 2).start();
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 2).start();
         proxy.chat("chat");
         long callsBefore = first.traffic().calls() + second.traffic().calls();
 
@@ -139,9 +133,9 @@ class ThrottlingTest {
 
     @Test
     void realQuotaExhaustionSpillsOverToTheNextAccount() {
-        Simulator small = accounts.start(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(2000));
-        Simulator large = accounts.start();
-        proxy = RunningProxy.builder().backend("openai1", small, 1).backend("openai2", large, 2).start();
+        Simulator small = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(2000));
+        Simulator large = servers.account();
+        proxy = servers.proxy().backend("openai1", small, 1).backend("openai2", large, 2).start();
 
         // 2000 TPM gives 2 requests per 10 s window: the third request must spill over.
         for (int i = 0; i < 4; i++) {

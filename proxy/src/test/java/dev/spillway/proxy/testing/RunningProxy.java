@@ -104,6 +104,7 @@ public final class RunningProxy implements AutoCloseable {
     public static final class Builder {
         private final List<String> backends = new ArrayList<>();
         private final Map<String, String> env = new HashMap<>(Map.of("SPILLWAY_API_KEYS", CLIENT_KEY));
+        private java.util.function.Consumer<RunningProxy> onStart = started -> { };
         private Supplier<TokenCredential> credential = () -> {
             throw new AssertionError("no backend in this test should need an Entra token");
         };
@@ -124,6 +125,11 @@ public final class RunningProxy implements AutoCloseable {
             return this;
         }
 
+        Builder onStart(java.util.function.Consumer<RunningProxy> value) {
+            onStart = value;
+            return this;
+        }
+
         public Builder entraCredential(TokenCredential value) {
             credential = () -> value;
             return this;
@@ -135,7 +141,9 @@ public final class RunningProxy implements AutoCloseable {
             ProxyConfig config = new ProxyConfigReader().read(all);
             ProxyServer server = Spillway.assemble(config, credential);
             server.start(0);
-            return new RunningProxy(server);
+            RunningProxy proxy = new RunningProxy(server);
+            onStart.accept(proxy);
+            return proxy;
         }
     }
 }

@@ -1,0 +1,107 @@
+package dev.spillway.proxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.proxy.testing.LoopbackServers;
+import dev.spillway.proxy.testing.RunningProxy;
+import dev.spillway.simulator.Simulator;
+import dev.spillway.simulator.SimulatorOptions;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Backpressure and abuse: the proxy answers early and plainly instead of queueing without bound. */
+class LimitsTest {
+
+    private static final String PATH = "/openai/deployments/chat/chat/completions?api-version=2024-10-21";
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
+    private RunningProxy proxy;
+
+
+    private Simulator slowAccount() {
+        return servers.account(SimulatorOptions.defaults().withApiKey("backend-key").withTokenLatency(Duration.ofMillis(300)).withCompletionTokens(3));
+    }
+
+    @Test
+    void requestsBeyondTheConcurrencyCapGet503WithRetryAfter() throws Exception {
+        proxy = servers.proxy().backend("openai1", slowAccount(), 1).env("SPILLWAY_MAX_CONCURRENT_REQUESTS", "1").start();
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
+        Thread.sleep(300);
+
+        HttpResponse<String> second = proxy.chat("chat");
+
+        assertThat(second.statusCode()).isEqualTo(503);
+        assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
+        assertThat(second.body()).contains("\"code\":\"overloaded\"").contains("SPILLWAY_MAX_CONCURRENT_REQUESTS");
+        assertThat(first.get().statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void backendAtItsCapIsSkippedForAnother() throws Exception {
+        Simulator busy = slowAccount();
+        Simulator other = servers.account();
+        proxy = servers.proxy().backend("busy", busy, 1).backend("other", other, 2)
+                .env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
+        Thread.sleep(300);
+
+        HttpResponse<String> second = proxy.chat("chat");
+
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(second.headers().firstValue("x-spillway-backend")).hasValue("other");
+        assertThat(first.get().headers().firstValue("x-spillway-backend")).hasValue("busy");
+    }
+
+    @Test
+    void whenEveryBackendIsAtItsCapTheProxyAnswers503() throws Exception {
+        proxy = servers.proxy().backend("only", slowAccount(), 1).env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
+        Thread.sleep(300);
+
+        HttpResponse<String> second = proxy.chat("chat");
+
+        assertThat(second.statusCode()).isEqualTo(503);
+        assertThat(second.body()).contains("backends_saturated");
+        assertThat(first.get().statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void oversizedHeadersGet431() {
+        proxy = servers.proxy().backend("openai1", servers.account(), 1).env("SPILLWAY_MAX_HEADER_BYTES", "4096").start();
+
+        HttpResponse<String> response = proxy.post(PATH, RunningProxy.chatBody(false), "X-Padding", "x".repeat(8000));
+
+        assertThat(response.statusCode()).isEqualTo(431);
+    }
+
+    @Test
+    void slowlorisConnectionIsClosedWithoutReachingABackend() throws Exception {
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).env("SPILLWAY_CLIENT_IDLE_TIMEOUT_MS", "500").start();
+        URI uri = URI.create(proxy.url());
+
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(5_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + PATH + " HTTP/1.1\r\nHost: x\r\napi-key: " + RunningProxy.CLIENT_KEY + "\r\nContent-Length: 100\r\n\r\n{\"messages\":")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long started = System.nanoTime();
+            InputStream in = socket.getInputStream();
+            byte[] answer = in.readAllBytes();
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).doesNotContain("200 OK");
+        }
+        assertThat(account.traffic().calls()).isZero();
+        assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
+    }
+}

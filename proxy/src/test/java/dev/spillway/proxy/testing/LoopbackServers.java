@@ -1,0 +1,39 @@
+package dev.spillway.proxy.testing;
+
+import dev.spillway.simulator.Simulator;
+import dev.spillway.simulator.SimulatorOptions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The simulated accounts and proxies a test starts on loopback, all closed after it:
+ * {@code @RegisterExtension final LoopbackServers servers = new LoopbackServers();}
+ */
+public final class LoopbackServers implements AfterEachCallback {
+
+    private final Accounts accounts = new Accounts();
+    private final List<RunningProxy> proxies = new ArrayList<>();
+
+    /** An account with `chat` and `embedding` deployments that expects the proxy's backend key. */
+    public Simulator account() {
+        return accounts.start();
+    }
+
+    public Simulator account(SimulatorOptions options) {
+        return accounts.start(options);
+    }
+
+    /** A proxy builder whose proxy is closed after the test. */
+    public RunningProxy.Builder proxy() {
+        return RunningProxy.builder().onStart(proxies::add);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        proxies.forEach(RunningProxy::close);
+        proxies.clear();
+        accounts.close();
+    }
+}
