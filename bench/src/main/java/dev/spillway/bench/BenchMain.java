@@ -159,7 +159,7 @@ public final class BenchMain {
     private void openStreams() throws Exception {
         int streams = quick ? 500 : 5_000;
         SimulatorOptions options = SimulatorOptions.defaults().withTokensPerMinute(UNLIMITED_TPM)
-                .withTokenLatency(Duration.ofMillis(500)).withCompletionTokens(quick ? 20 : 50);
+                .withTokenLatency(Duration.ofMillis(500)).withCompletionTokens(quick ? 20 : 120);
         String[] jvm = {"-Xms64m", "-Xmx320m", "-XX:+UseSerialGC"};
         try (Simulator account = Simulator.start(options);
              ProxyProcess proxy = ProxyProcess.start(jar, Map.of("SPILLWAY_BACKENDS", backends(account)), logs.resolve("streams.log"), jvm)) {
@@ -182,7 +182,8 @@ public final class BenchMain {
                     // sampling over
                 }
             });
-            LoadSpec spec = new LoadSpec(URI.create(proxy.url() + CHAT_PATH), LoadSpec.chatBody(null, 100, 50, true),
+            // Streams last a minute, so that all of them are open at once even though opening 5,000 connections takes a while.
+            LoadSpec spec = new LoadSpec(URI.create(proxy.url() + CHAT_PATH), LoadSpec.chatBody(null, 100, 120, true),
                     Map.of("api-key", ProxyProcess.KEY), true, 0, streams, Duration.ofSeconds(quick ? 5 : 20));
             System.err.println("streams: opening " + streams + " streams");
             LoadResult result = load.run(spec);
@@ -190,7 +191,7 @@ public final class BenchMain {
             System.err.print(result.summary());
             report.add("## 3. Concurrency: " + streams + " streams open at once through one proxy process");
             report.add("");
-            report.add("Each stream lasts " + (quick ? "10" : "25") + " s (tokens every 500 ms). Proxy JVM options: `" + String.join(" ", jvm) + "`.");
+            report.add("Each stream lasts " + (quick ? "10" : "60") + " s (tokens every 500 ms). Proxy JVM options: `" + String.join(" ", jvm) + "`.");
             report.add("");
             report.add("| streams open at peak | proxy RSS idle | proxy RSS at peak | heap used at peak | streams completed | errors |");
             report.add("|---|---|---|---|---|---|");

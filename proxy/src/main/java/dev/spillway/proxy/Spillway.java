@@ -56,7 +56,8 @@ public final class Spillway {
 
     public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential, InstantSource clock) {
         Cluster cluster = new Cluster(config.backends());
-        Router router = new Router(cluster, new AvailabilityFilter(config.limits().maxRequestsPerBackend()), policy(config, clock),
+        Router router = new Router(cluster, new AvailabilityFilter(config.limits().maxRequestsPerBackend(),
+                config.policy() == ProxyConfig.BalancingPolicy.QUOTA), policy(config, clock),
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock));

@@ -11,22 +11,32 @@ import java.util.Set;
  * after a failure are a last resort (Envoy's panic routing): a guess about health should not turn
  * away a request that a recovered backend could serve. A backend with as many attempts in flight
  * as its cap allows is passed over (Envoy's circuit breaker), so one slow backend cannot hold
- * every connection.
+ * every connection. With quota estimates on, an endpoint whose last rate-limit headers (less what
+ * was sent since) leave no room for this request counts as throttled until its window turns:
+ * the request goes to the next endpoint or priority group before the account has to say 429.
  */
 public final class AvailabilityFilter {
 
     private final int maxInFlightPerBackend;
+    private final boolean respectQuotaEstimates;
 
-    public AvailabilityFilter(int maxInFlightPerBackend) {
+    public AvailabilityFilter(int maxInFlightPerBackend, boolean respectQuotaEstimates) {
         this.maxInFlightPerBackend = maxInFlightPerBackend;
+        this.respectQuotaEstimates = respectQuotaEstimates;
     }
 
-    public Availability filter(List<Endpoint> endpoints, Set<Endpoint> tried, long nowMillis) {
+    /** @param estimatedTokens the request's cost, as the service will estimate it */
+    public Availability filter(List<Endpoint> endpoints, Set<Endpoint> tried, long nowMillis, long estimatedTokens) {
         List<Endpoint> healthy = new ArrayList<>(endpoints.size());
         List<Endpoint> cooling = new ArrayList<>(0);
         boolean saturated = false;
+        long spentUntil = Long.MAX_VALUE;
         for (Endpoint endpoint : endpoints) {
             if (tried.contains(endpoint) || endpoint.isThrottled(nowMillis)) {
+                continue;
+            }
+            if (respectQuotaEstimates && !endpoint.quota().headroom(nowMillis).fits(estimatedTokens)) {
+                spentUntil = Math.min(spentUntil, endpoint.quota().windowTurnsAtMillis(nowMillis));
                 continue;
             }
             if (endpoint.health().inFlight() >= maxInFlightPerBackend) {
@@ -41,9 +51,13 @@ public final class AvailabilityFilter {
         if (!cooling.isEmpty()) {
             return new Availability.Candidates(bestPriority(cooling), true);
         }
-        long earliest = Long.MAX_VALUE;
+        long earliest = spentUntil;
         for (Endpoint endpoint : endpoints) {
-            earliest = Math.min(earliest, endpoint.availableAtMillis(nowMillis));
+            long available = endpoint.availableAtMillis(nowMillis);
+            // An endpoint free by every other measure, but out of quota, is free when its window turns.
+            if (available > nowMillis || spentUntil == Long.MAX_VALUE) {
+                earliest = Math.min(earliest, available);
+            }
         }
         return new Availability.Exhausted(earliest == Long.MAX_VALUE ? nowMillis : earliest, saturated);
     }

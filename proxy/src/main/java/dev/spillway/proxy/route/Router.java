@@ -41,7 +41,7 @@ public final class Router {
      * @param estimatedTokens the request's cost against quota, as the service will estimate it
      */
     public RouteDecision next(String deployment, Set<Endpoint> tried, long estimatedTokens) {
-        Availability available = availability.filter(cluster.endpoints(deployment), tried, clock.millis());
+        Availability available = availability.filter(cluster.endpoints(deployment), tried, clock.millis(), estimatedTokens);
         return switch (available) {
             case Availability.Candidates candidates -> {
                 Endpoint chosen = policy.pick(candidates.endpoints(), estimatedTokens);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class AvailabilityFilterTest {
 
     private static final long NOW = 1_000_000;
-    private final AvailabilityFilter filter = new AvailabilityFilter(100);
+    private final AvailabilityFilter filter = new AvailabilityFilter(100, true);
     private final Cluster cluster = new Cluster(List.of(backend("a", 1), backend("b", 1), backend("c", 2)));
     private final List<Endpoint> chat = cluster.endpoints("chat");
     private final Endpoint a = chat.get(0);
@@ -24,7 +24,7 @@ class AvailabilityFilterTest {
     }
 
     private List<Endpoint> candidates(Set<Endpoint> tried) {
-        return ((Availability.Candidates) filter.filter(chat, tried, NOW)).endpoints();
+        return ((Availability.Candidates) filter.filter(chat, tried, NOW, 100)).endpoints();
     }
 
     @Test
@@ -37,7 +37,7 @@ class AvailabilityFilterTest {
         a.throttleUntil(NOW + 500);
 
         assertThat(candidates(Set.of())).containsExactly(b);
-        assertThat(((Availability.Candidates) filter.filter(chat, Set.of(), NOW + 500)).endpoints()).containsExactly(a, b);
+        assertThat(((Availability.Candidates) filter.filter(chat, Set.of(), NOW + 500, 100)).endpoints()).containsExactly(a, b);
     }
 
     @Test
@@ -51,7 +51,7 @@ class AvailabilityFilterTest {
     void throttlingOneDeploymentLeavesTheOthersAlone() {
         a.throttleUntil(NOW + 500);
 
-        assertThat(((Availability.Candidates) filter.filter(cluster.endpoints("embedding"), Set.of(), NOW)).endpoints()).hasSize(2);
+        assertThat(((Availability.Candidates) filter.filter(cluster.endpoints("embedding"), Set.of(), NOW, 100)).endpoints()).hasSize(2);
     }
 
     @Test
@@ -60,7 +60,7 @@ class AvailabilityFilterTest {
         b.health().coolUntil(NOW + 5_000);
 
         assertThat(candidates(Set.of())).containsExactly(c);
-        Availability panic = filter.filter(chat, Set.of(c), NOW);
+        Availability panic = filter.filter(chat, Set.of(c), NOW, 100);
         assertThat(panic).isEqualTo(new Availability.Candidates(List.of(a, b), true));
     }
 
@@ -70,7 +70,7 @@ class AvailabilityFilterTest {
         b.throttleUntil(NOW + 1_200);
         c.throttleUntil(NOW + 9_000);
 
-        assertThat(filter.filter(chat, Set.of(), NOW)).isEqualTo(new Availability.Exhausted(NOW + 1_200, false));
+        assertThat(filter.filter(chat, Set.of(), NOW, 100)).isEqualTo(new Availability.Exhausted(NOW + 1_200, false));
     }
 
     @Test
@@ -83,22 +83,47 @@ class AvailabilityFilterTest {
 
     @Test
     void backendAtItsConcurrencyCapIsPassedOver() {
-        AvailabilityFilter capped = new AvailabilityFilter(2);
+        AvailabilityFilter capped = new AvailabilityFilter(2, true);
         a.dispatched(1);
         cluster.endpoints("embedding").get(0).dispatched(1);
 
-        assertThat(((Availability.Candidates) capped.filter(chat, Set.of(), NOW)).endpoints()).containsExactly(b);
+        assertThat(((Availability.Candidates) capped.filter(chat, Set.of(), NOW, 100)).endpoints()).containsExactly(b);
         a.finished();
-        assertThat(((Availability.Candidates) capped.filter(chat, Set.of(), NOW)).endpoints()).containsExactly(a, b);
+        assertThat(((Availability.Candidates) capped.filter(chat, Set.of(), NOW, 100)).endpoints()).containsExactly(a, b);
     }
 
     @Test
     void whenOnlyCapsStandInTheWayTheExhaustionSaysSaturated() {
-        AvailabilityFilter capped = new AvailabilityFilter(1);
+        AvailabilityFilter capped = new AvailabilityFilter(1, true);
         a.dispatched(1);
         b.dispatched(1);
         c.dispatched(1);
 
-        assertThat(capped.filter(chat, Set.of(), NOW)).isEqualTo(new Availability.Exhausted(NOW, true));
+        assertThat(capped.filter(chat, Set.of(), NOW, 100)).isEqualTo(new Availability.Exhausted(NOW, true));
+    }
+
+    @Test
+    void endpointWhoseReportedQuotaCannotTakeTheRequestIsPassedOverForTheNextPriority() {
+        a.quota().observe(50, 10, 30_000, 30, NOW);
+        b.quota().observe(20_000, 0, 30_000, 30, NOW);
+
+        assertThat(candidates(Set.of())).containsExactly(c);
+    }
+
+    @Test
+    void quotaEstimatesAreIgnoredWhenTheFilterIsToldTo() {
+        a.quota().observe(50, 10, 30_000, 30, NOW);
+
+        assertThat(((Availability.Candidates) new AvailabilityFilter(100, false).filter(chat, Set.of(), NOW, 100)).endpoints())
+                .containsExactly(a, b);
+    }
+
+    @Test
+    void whenEveryEndpointIsOutOfQuotaTheEarliestWindowTurnIsReported() {
+        a.quota().observe(0, 10, 30_000, 30, NOW - 20_000);
+        b.quota().observe(10, 0, 30_000, 30, NOW - 4_000);
+        c.throttleUntil(NOW + 30_000);
+
+        assertThat(filter.filter(chat, Set.of(), NOW, 100)).isEqualTo(new Availability.Exhausted(NOW + 6_000, false));
     }
 }

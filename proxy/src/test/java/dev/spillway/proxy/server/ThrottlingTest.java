@@ -132,12 +132,40 @@ class ThrottlingTest {
     }
 
     @Test
-    void realQuotaExhaustionSpillsOverToTheNextAccount() {
+    void quotaReportedAsSpentSpillsOverToTheNextAccountBeforeAny429() {
         Simulator small = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(2000));
         Simulator large = servers.account();
         proxy = servers.proxy().backend("openai1", small, 1).backend("openai2", large, 2).start();
 
-        // 2000 TPM gives 2 requests per 10 s window: the third request must spill over.
+        // 2000 TPM gives 2 requests per 10 s window; after the second, its headers say no requests are left.
+        for (int i = 0; i < 4; i++) {
+            assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
+        }
+        assertThat(small.traffic().calls()).isEqualTo(2);
+        assertThat(small.traffic().answered429()).isZero();
+        assertThat(large.traffic().calls()).isEqualTo(2);
+    }
+
+    @Test
+    void whenEveryAccountReportsNoRoomTheProxyAnswers429WithoutCallingThem() {
+        Simulator tiny = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(1000));
+        proxy = servers.proxy().backend("openai1", tiny, 1).start();
+        assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> refused = proxy.chat("chat");
+
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(Long.parseLong(refused.headers().firstValue("retry-after-ms").orElseThrow())).isBetween(8_000L, 10_000L);
+        assertThat(tiny.traffic().calls()).isEqualTo(1);
+    }
+
+    @Test
+    void realQuotaExhaustionSpillsOverToTheNextAccountWithTheRandomPolicy() {
+        Simulator small = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(2000));
+        Simulator large = servers.account();
+        proxy = servers.proxy().backend("openai1", small, 1).backend("openai2", large, 2).env("SPILLWAY_POLICY", "random").start();
+
+        // 2000 TPM gives 2 requests per 10 s window: the third request is refused and spills over.
         for (int i = 0; i < 4; i++) {
             assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
         }
