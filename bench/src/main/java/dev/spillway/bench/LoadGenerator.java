@@ -78,8 +78,8 @@ public final class LoadGenerator {
                 }
             }
             requests.shutdown();
-            // Requests already started may finish; a stuck one is abandoned after a minute.
-            requests.awaitTermination(60, TimeUnit.SECONDS);
+            // Requests already started may finish (a long stream takes minutes); a stuck one is abandoned after five.
+            requests.awaitTermination(5, TimeUnit.MINUTES);
             requests.shutdownNow();
         }
         if (reporter != null) {

@@ -43,7 +43,7 @@ public final class ProxyServer implements AutoCloseable {
                        ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends) {
         this.forwarder = forwarder;
         this.limits = limits;
-        ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes), new RequestInspector(), router,
+        ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout()), new RequestInspector(), router,
                 forwarder, new ResponseRelay(), new AttemptLog(), metrics, drain, limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;

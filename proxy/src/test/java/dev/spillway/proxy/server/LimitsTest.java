@@ -104,4 +104,32 @@ class LimitsTest {
         assertThat(account.traffic().calls()).isZero();
         assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void bodyTricklingInSlowerThanTheDeadlineGets408WithoutReachingABackend() throws Exception {
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).env("SPILLWAY_BODY_TIMEOUT_MS", "500").start();
+        URI uri = URI.create(proxy.url());
+
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + PATH + " HTTP/1.1\r\nHost: x\r\napi-key: " + RunningProxy.CLIENT_KEY + "\r\nContent-Length: 40\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            // A byte every 50 ms: never idle long enough for the idle timeout, but far too slow for the deadline.
+            for (int i = 0; i < 40 && socket.getInputStream().available() == 0; i++) {
+                try {
+                    out.write('x');
+                    out.flush();
+                } catch (java.io.IOException closedByProxy) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            String answer = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+
+            assertThat(answer).isEqualTo("HTTP/1.1 408");
+        }
+        assertThat(account.traffic().calls()).isZero();
+    }
 }
