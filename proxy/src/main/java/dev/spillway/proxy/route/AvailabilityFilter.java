@@ -12,8 +12,11 @@ import java.util.Set;
  * away a request that a recovered backend could serve. A backend with as many attempts in flight
  * as its cap allows is passed over (Envoy's circuit breaker), so one slow backend cannot hold
  * every connection. With quota estimates on, an endpoint whose last rate-limit headers (less what
- * was sent since) leave no room for this request counts as throttled until its window turns:
- * the request goes to the next endpoint or priority group before the account has to say 429.
+ * was sent since) leave no room for this request is passed over while any other endpoint, in any
+ * priority group, has room: the request moves before the account has to say 429. When none has
+ * room they are all still candidates: the proxy cannot see when an account's window turns, and
+ * refusing on a guess would turn away requests the account would take; the account's own 429
+ * then says exactly how long to wait.
  */
 public final class AvailabilityFilter {
 
@@ -30,13 +33,13 @@ public final class AvailabilityFilter {
         List<Endpoint> healthy = new ArrayList<>(endpoints.size());
         List<Endpoint> cooling = new ArrayList<>(0);
         boolean saturated = false;
-        long spentUntil = Long.MAX_VALUE;
+        List<Endpoint> spent = new ArrayList<>(0);
         for (Endpoint endpoint : endpoints) {
             if (tried.contains(endpoint) || endpoint.isThrottled(nowMillis)) {
                 continue;
             }
             if (respectQuotaEstimates && !endpoint.quota().headroom(nowMillis).fits(estimatedTokens)) {
-                spentUntil = Math.min(spentUntil, endpoint.quota().windowTurnsAtMillis(nowMillis));
+                spent.add(endpoint);
                 continue;
             }
             if (endpoint.health().inFlight() >= maxInFlightPerBackend) {
@@ -48,16 +51,15 @@ public final class AvailabilityFilter {
         if (!healthy.isEmpty()) {
             return new Availability.Candidates(bestPriority(healthy), false);
         }
+        if (!spent.isEmpty()) {
+            return new Availability.Candidates(bestPriority(spent), false);
+        }
         if (!cooling.isEmpty()) {
             return new Availability.Candidates(bestPriority(cooling), true);
         }
-        long earliest = spentUntil;
+        long earliest = Long.MAX_VALUE;
         for (Endpoint endpoint : endpoints) {
-            long available = endpoint.availableAtMillis(nowMillis);
-            // An endpoint free by every other measure, but out of quota, is free when its window turns.
-            if (available > nowMillis || spentUntil == Long.MAX_VALUE) {
-                earliest = Math.min(earliest, available);
-            }
+            earliest = Math.min(earliest, endpoint.availableAtMillis(nowMillis));
         }
         return new Availability.Exhausted(earliest == Long.MAX_VALUE ? nowMillis : earliest, saturated);
     }

@@ -65,16 +65,6 @@ public final class QuotaState {
         return new Headroom(true, tokens, requests);
     }
 
-    /** When the tighter of the two windows that leaves no room turns, judging from the last observation. */
-    public synchronized long windowTurnsAtMillis(long nowMillis) {
-        if (observedAtMillis < 0) {
-            return nowMillis;
-        }
-        Headroom room = headroom(nowMillis);
-        long window = room.requests() < 1 ? REQUEST_WINDOW_MS : TOKEN_WINDOW_MS;
-        return Math.max(nowMillis, observedAtMillis + window);
-    }
-
     public synchronized Snapshot snapshot() {
         return new Snapshot(observedAtMillis, remainingTokens, remainingRequests, limitTokens, limitRequests);
     }

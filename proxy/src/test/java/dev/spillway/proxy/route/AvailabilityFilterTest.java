@@ -119,11 +119,11 @@ class AvailabilityFilterTest {
     }
 
     @Test
-    void whenEveryEndpointIsOutOfQuotaTheEarliestWindowTurnIsReported() {
+    void whenNoEndpointHasRoomTheyAreStillTriedSinceTheirWindowsMayHaveTurned() {
         a.quota().observe(0, 10, 30_000, 30, NOW - 20_000);
         b.quota().observe(10, 0, 30_000, 30, NOW - 4_000);
         c.throttleUntil(NOW + 30_000);
 
-        assertThat(filter.filter(chat, Set.of(), NOW, 100)).isEqualTo(new Availability.Exhausted(NOW + 6_000, false));
+        assertThat(candidates(Set.of())).containsExactly(a, b);
     }
 }

@@ -147,7 +147,7 @@ class ThrottlingTest {
     }
 
     @Test
-    void whenEveryAccountReportsNoRoomTheProxyAnswers429WithoutCallingThem() {
+    void whenNoAccountReportsRoomTheAccountStillDecidesAndItsRetryAfterIsPassedOn() {
         Simulator tiny = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key").withTokensPerMinute(1000));
         proxy = servers.proxy().backend("openai1", tiny, 1).start();
         assertThat(proxy.chat("chat").statusCode()).isEqualTo(200);
@@ -156,7 +156,9 @@ class ThrottlingTest {
 
         assertThat(refused.statusCode()).isEqualTo(429);
         assertThat(Long.parseLong(refused.headers().firstValue("retry-after-ms").orElseThrow())).isBetween(8_000L, 10_000L);
-        assertThat(tiny.traffic().calls()).isEqualTo(1);
+        assertThat(tiny.traffic().calls()).isEqualTo(2);
+        assertThat(proxy.chat("chat").statusCode()).as("blocked now: answered without a call").isEqualTo(429);
+        assertThat(tiny.traffic().calls()).isEqualTo(2);
     }
 
     @Test
