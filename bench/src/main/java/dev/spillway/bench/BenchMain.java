@@ -168,8 +168,8 @@ public final class BenchMain {
             AtomicLong rssAtPeak = new AtomicLong();
             AtomicLong heapAtPeak = new AtomicLong();
             Thread sampler = Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    while (!Thread.currentThread().isInterrupted()) {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
                         Thread.sleep(500);
                         long open = (long) proxy.metric("spillway_open_streams");
                         if (open >= peakStreams.get()) {
@@ -177,9 +177,11 @@ public final class BenchMain {
                             rssAtPeak.set(proxy.rssBytes());
                             heapAtPeak.set((long) proxy.metric("jvm_memory_used_bytes{area=\"heap\""));
                         }
+                    } catch (IOException busy) {
+                        // A scrape that fails under load is skipped, not the end of sampling.
+                    } catch (InterruptedException stop) {
+                        return;
                     }
-                } catch (InterruptedException | IOException stop) {
-                    // sampling over
                 }
             });
             // Streams last a minute, so that all of them are open at once even though opening 5,000 connections takes a while.
