@@ -68,7 +68,9 @@ public final class ResponseRelay {
                     return new Result(Ending.UPSTREAM_BROKE, relayed, upstreamBroke);
                 }
                 if (read < 0) {
-                    out.flush();
+                    // Closing completes the response here (the last chunk is written now, not after the
+                    // handler returns), so nothing counts a request done before its client has it all.
+                    out.close();
                     return new Result(Ending.COMPLETE, relayed, null);
                 }
                 usage.accept(buffer, 0, read);

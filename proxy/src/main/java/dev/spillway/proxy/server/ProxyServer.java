@@ -28,6 +28,7 @@ public final class ProxyServer implements AutoCloseable {
         HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.HEAD, HandlerType.OPTIONS
     };
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+    private static final java.time.Duration SETTLE = java.time.Duration.ofMillis(500);
 
     private final Javalin app;
     private final Forwarder forwarder;
@@ -127,6 +128,9 @@ public final class ProxyServer implements AutoCloseable {
         } else {
             log.info("Drained: nothing in flight; stopping");
         }
+        // Short answers (errors) are written just after their handler returns; let them reach the wire
+        // before the server closes its connections.
+        Thread.sleep(SETTLE.toMillis());
         close();
     }
 
