@@ -34,9 +34,6 @@ public record ProxyConfig(
         backends = List.copyOf(backends);
     }
 
-    public ProxyConfig withPort(int value) {
-        return new ProxyConfig(value, backends, auth, maxBodyBytes, connectTimeout, headersTimeout, failureCooldown, policy, azureClientId, limits);
-    }
 
     /**
      * @param maxConcurrentRequests client requests handled at once; beyond, 503 with Retry-After

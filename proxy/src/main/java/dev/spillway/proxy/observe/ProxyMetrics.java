@@ -4,7 +4,6 @@ import dev.spillway.proxy.route.Endpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -53,10 +52,6 @@ public final class ProxyMetrics {
                 .description("Client requests being handled").register(registry);
         Gauge.builder("spillway_open_streams", openStreams, AtomicInteger::get)
                 .description("Streaming (SSE) responses being relayed").register(registry);
-    }
-
-    public MeterRegistry registry() {
-        return registry;
     }
 
     /** The Prometheus text exposition of every meter. */

@@ -97,16 +97,6 @@ public final class Router {
         outliers.succeeded(endpoint);
     }
 
-    /** The earliest moment any endpoint of this deployment can be called again. */
-    public long availableAtMillis(String deployment) {
-        long now = clock.millis();
-        long earliest = Long.MAX_VALUE;
-        for (Endpoint endpoint : cluster.endpoints(deployment)) {
-            earliest = Math.min(earliest, endpoint.availableAtMillis(now));
-        }
-        return earliest == Long.MAX_VALUE ? now : earliest;
-    }
-
     public long nowMillis() {
         return clock.millis();
     }
