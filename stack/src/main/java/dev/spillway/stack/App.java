@@ -9,6 +9,7 @@ import com.pulumi.azurenative.managedidentity.UserAssignedIdentityArgs;
 import com.pulumi.azurenative.resources.ResourceGroup;
 import com.pulumi.azurenative.resources.ResourceGroupArgs;
 import com.pulumi.core.Output;
+import com.pulumi.deployment.Deployment;
 import com.pulumi.resources.ComponentResourceOptions;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,7 +28,8 @@ public final class App {
 
     /** The whole stack; {@code registryTokens} is the only part that talks to Azure outside the engine. */
     public static void stack(Context ctx, RegistryTokenExchange registryTokens) {
-        StackConfig config = StackConfig.read(key -> ctx.config().get(key));
+        StackConfig config = StackConfig.read(key -> ctx.config().get(key),
+                key -> Deployment.getInstance().getConfig().isConfigSecret(ctx.projectName() + ":" + key));
         ResourceNames names = new ResourceNames(ctx.stackName());
         Output<GetClientConfigResult> client = AuthorizationFunctions.getClientConfig();
         Output<String> subscriptionId = client.applyValue(GetClientConfigResult::subscriptionId);
@@ -52,6 +54,11 @@ public final class App {
 
         ctx.export("proxyUrl", proxy.url());
         ctx.export("openaiV1BaseUrl", proxy.url().applyValue(url -> url + "/openai/v1"));
+        // What a chat app needs beside the base URL: the deployment names it sends as `model` (v1) or in the path.
+        ctx.export("chatDeployment", Output.of(config.chat().deploymentName()));
+        ctx.export("embeddingDeployment", Output.of(config.embedding().deploymentName()));
+        ctx.export("chatModel", Output.of(config.chat().name()));
+        ctx.export("embeddingModel", Output.of(config.embedding().name()));
         ctx.export("backends", Output.all(openai.backends().stream().map(OpenAiBackends.Backend::endpoint).toList())
                 .applyValue(endpoints -> {
                     Map<String, Map<String, String>> backends = new LinkedHashMap<>();

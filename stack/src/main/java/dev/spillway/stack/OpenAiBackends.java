@@ -10,6 +10,8 @@ import com.pulumi.azurenative.cognitiveservices.inputs.AccountPropertiesArgs;
 import com.pulumi.azurenative.cognitiveservices.inputs.DeploymentModelArgs;
 import com.pulumi.azurenative.cognitiveservices.inputs.DeploymentPropertiesArgs;
 import com.pulumi.azurenative.cognitiveservices.inputs.SkuArgs;
+import com.pulumi.azurenative.cognitiveservices.enums.DeploymentModelVersionUpgradeOption;
+import com.pulumi.core.Alias;
 import com.pulumi.core.Output;
 import com.pulumi.resources.ComponentResource;
 import com.pulumi.resources.ComponentResourceOptions;
@@ -47,7 +49,10 @@ public final class OpenAiBackends extends ComponentResource {
         StackConfig config = args.config();
         for (int i = 0; i < config.openaiLocations().size(); i++) {
             String location = config.openaiLocations().get(i);
-            String backendName = "openai" + (i + 1);
+            // Named by region, not position: dropping or reordering a region must not turn one account into another.
+            String backendName = ResourceNames.perRegion("openai", location);
+            // Stacks created before the rename knew these resources as openai1..N in openaiLocations order.
+            String formerName = "openai" + (i + 1);
             Output<String> accountName = args.subscriptionId().applyValue(sub -> args.names().openAiAccount(sub, location));
             Account account = new Account(backendName, AccountArgs.builder()
                     .resourceGroupName(args.resourceGroupName())
@@ -61,18 +66,20 @@ public final class OpenAiBackends extends ComponentResource {
                             .disableLocalAuth(true)
                             .publicNetworkAccess("Enabled")
                             .build())
-                    .build(), child());
+                    .build(), child(formerName, List.of()));
             // ARM refuses parallel deployment operations on one account: the second waits for the first.
-            Deployment chat = deployment(backendName, account, args, config.chat(), config.openaiCapacity(), List.of());
-            deployment(backendName, account, args, config.embedding(), config.openaiCapacity(), List.of(chat));
+            Deployment chat = deployment(backendName, formerName, account, args, config.chat(), config.openaiCapacity(), List.of());
+            deployment(backendName, formerName, account, args, config.embedding(), config.openaiCapacity(), List.of(chat));
+            Output<String> roleDefinitionId = args.subscriptionId().applyValue(sub ->
+                    "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + OPENAI_USER_ROLE);
             accessGrants.add(new RoleAssignment(backendName + "-openai-user", RoleAssignmentArgs.builder()
                     .principalId(args.identityPrincipalId())
                     .principalType("ServicePrincipal")
-                    .roleDefinitionId(args.subscriptionId().applyValue(sub ->
-                            "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + OPENAI_USER_ROLE))
-                    .roleAssignmentName(args.names().roleAssignment(backendName + "/openai-user"))
+                    .roleDefinitionId(roleDefinitionId)
+                    .roleAssignmentName(Output.tuple(account.id(), args.identityPrincipalId(), roleDefinitionId)
+                            .applyValue(t -> ResourceNames.roleAssignment(t.t1, t.t2, t.t3)))
                     .scope(account.id())
-                    .build(), child()));
+                    .build(), grantOptions(this, formerName + "-openai-user")));
             backends.add(new Backend(backendName, location, config.priorities().get(i),
                     account.properties().applyValue(properties -> properties.endpoint())));
         }
@@ -88,20 +95,34 @@ public final class OpenAiBackends extends ComponentResource {
         return List.copyOf(accessGrants);
     }
 
-    private Deployment deployment(String backendName, Account account, Args args, StackConfig.Model model, int capacity,
-                                  List<Resource> after) {
+    private Deployment deployment(String backendName, String formerName, Account account, Args args, StackConfig.Model model,
+                                  int capacity, List<Resource> after) {
         return new Deployment(backendName + "-" + model.deploymentName(), DeploymentArgs.builder()
                 .resourceGroupName(args.resourceGroupName())
                 .accountName(account.name())
                 .deploymentName(model.deploymentName())
                 .properties(DeploymentPropertiesArgs.builder()
                         .model(DeploymentModelArgs.builder().format("OpenAI").name(model.name()).version(model.version()).build())
+                        // Stay on the pinned version; when Azure retires it, move to the default version
+                        // instead of failing every call (NoAutoUpgrade would leave a dead deployment).
+                        .versionUpgradeOption(DeploymentModelVersionUpgradeOption.OnceCurrentVersionExpired)
                         .build())
                 .sku(SkuArgs.builder().name(model.sku()).capacity(capacity).build())
-                .build(), CustomResourceOptions.builder().parent(this).dependsOn(after).build());
+                .build(), child(formerName + "-" + model.deploymentName(), after));
     }
 
-    private CustomResourceOptions child() {
-        return CustomResourceOptions.builder().parent(this).build();
+    /**
+     * Options for a role assignment. A new name means a new assignment; Azure refuses a second
+     * assignment of the same role to the same principal at the same scope (RoleAssignmentExists),
+     * so the old one must go first.
+     */
+    static CustomResourceOptions grantOptions(Resource parent, String formerName) {
+        return CustomResourceOptions.builder().parent(parent).deleteBeforeReplace(true)
+                .aliases(Alias.builder().name(formerName).build()).build();
+    }
+
+    private CustomResourceOptions child(String formerName, List<Resource> after) {
+        return CustomResourceOptions.builder().parent(this).dependsOn(after)
+                .aliases(Alias.builder().name(formerName).build()).build();
     }
 }

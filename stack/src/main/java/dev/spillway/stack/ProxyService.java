@@ -34,6 +34,9 @@ import com.pulumi.azurenative.operationalinsights.WorkspaceArgs;
 import com.pulumi.azurenative.operationalinsights.inputs.GetSharedKeysArgs;
 import com.pulumi.azurenative.operationalinsights.inputs.WorkspaceSkuArgs;
 import com.pulumi.core.Output;
+import com.pulumi.core.internal.OutputData;
+import com.pulumi.core.internal.OutputInternal;
+import com.pulumi.deployment.Deployment;
 import com.pulumi.docker.Image;
 import com.pulumi.docker.ImageArgs;
 import com.pulumi.docker.inputs.DockerBuildArgs;
@@ -108,16 +111,20 @@ public final class ProxyService extends ComponentResource {
                 .sku(com.pulumi.azurenative.containerregistry.inputs.SkuArgs.builder().name("Basic").build())
                 .adminUserEnabled(false)
                 .build(), child());
+        Output<String> acrPullRole = args.subscriptionId().applyValue(sub ->
+                "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + ACR_PULL_ROLE);
         RoleAssignment acrPull = new RoleAssignment(name + "-acr-pull", RoleAssignmentArgs.builder()
                 .principalId(args.identityPrincipalId())
                 .principalType("ServicePrincipal")
-                .roleDefinitionId(args.subscriptionId().applyValue(sub ->
-                        "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions/" + ACR_PULL_ROLE))
-                .roleAssignmentName(args.names().roleAssignment("proxy/acr-pull"))
+                .roleDefinitionId(acrPullRole)
+                .roleAssignmentName(Output.tuple(registry.id(), args.identityPrincipalId(), acrPullRole)
+                        .applyValue(t -> ResourceNames.roleAssignment(t.t1, t.t2, t.t3)))
                 .scope(registry.id())
-                .build(), child());
+                .build(), CustomResourceOptions.builder().parent(this).deleteBeforeReplace(true).build());
 
-        Output<String> image = config.proxyImage().map(Output::of).orElseGet(() -> buildImage(name, registry, args));
+        // A new AcrPull grant takes minutes to reach the registry. Building the image after it exists
+        // gives it those minutes before the first revision pulls; a prebuilt proxyImage does not (README).
+        Output<String> image = config.proxyImage().map(Output::of).orElseGet(() -> buildImage(name, registry, acrPull, args));
 
         List<Resource> startAfter = new ArrayList<>(args.accessGrants());
         startAfter.add(acrPull);
@@ -174,12 +181,13 @@ public final class ProxyService extends ComponentResource {
     }
 
     /** Builds proxy/Dockerfile from the repository root, pushes it, and returns the image by digest. */
-    private Output<String> buildImage(String name, Registry registry, Args args) {
-        Output<String> entraToken = AuthorizationFunctions.getClientToken(GetClientTokenArgs.builder().build())
-                .applyValue(result -> result.token());
-        Output<String> password = Output.tuple(registry.loginServer(), args.tenantId(), entraToken)
-                .applyValue(t -> args.registryTokens().refreshToken(t.t1, t.t2, t.t3))
-                .asSecret();
+    private Output<String> buildImage(String name, Registry registry, Resource after, Args args) {
+        Output<String> password = Deployment.getInstance().isDryRun()
+                // A preview pushes nothing, so it needs no registry token: the exchange would call the
+                // registry and fail a preview that changes nothing for a caller without push rights.
+                ? new OutputInternal<>(OutputData.<String>unknown())
+                : Output.tuple(registry.loginServer(), args.tenantId(), clientToken())
+                        .applyValue(t -> args.registryTokens().refreshToken(t.t1, t.t2, t.t3));
         Image image = new Image(name + "-image", ImageArgs.builder()
                 .imageName(registry.loginServer().applyValue(server -> server + "/spillway-proxy:" + args.names().stack()))
                 .build(DockerBuildArgs.builder()
@@ -190,11 +198,15 @@ public final class ProxyService extends ComponentResource {
                 .registry(com.pulumi.docker.inputs.RegistryArgs.builder()
                         .server(registry.loginServer())
                         .username(RegistryTokenExchange.USER)
-                        .password(password)
+                        .password(password.asSecret())
                         .build())
-                .build(), child());
+                .build(), CustomResourceOptions.builder().parent(this).dependsOn(after).build());
         // A digest, never a tag: a new revision runs exactly the image that was built, and a rebuild makes one.
         return image.repoDigest();
+    }
+
+    private static Output<String> clientToken() {
+        return AuthorizationFunctions.getClientToken(GetClientTokenArgs.builder().build()).applyValue(result -> result.token());
     }
 
     private static List<EnvironmentVarArgs> environmentVariables(Args args) {

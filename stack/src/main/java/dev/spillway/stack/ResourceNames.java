@@ -32,9 +32,20 @@ public final class ResourceNames {
         return "spw" + clean(stack, 16).replace("-", "") + hash(subscriptionId + "/" + stack + "/acr", 10);
     }
 
-    /** Role assignment names are GUIDs; the same assignment always gets the same one. */
-    public String roleAssignment(String what) {
-        return UUID.nameUUIDFromBytes((stack + "/" + what).getBytes(StandardCharsets.UTF_8)).toString();
+    /**
+     * Role assignment names are GUIDs, unique in the tenant. Derived from scope, principal and role
+     * together, as Microsoft's RBAC guidance does with {@code guid(scope, principalId, roleDefinitionId)}:
+     * the same grant always gets the same name, and a new identity or a moved scope gets a new one
+     * (an assignment's principal or scope cannot be updated in place: RoleAssignmentUpdateNotPermitted).
+     */
+    public static String roleAssignment(String scope, String principalId, String roleDefinitionId) {
+        String key = String.join("|", scope, principalId, roleDefinitionId).toLowerCase(Locale.ROOT);
+        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    /** The logical (Pulumi) name of a per-region resource: by region, so adding or dropping a region renames nothing. */
+    public static String perRegion(String prefix, String location) {
+        return prefix + "-" + location;
     }
 
     public String stack() {

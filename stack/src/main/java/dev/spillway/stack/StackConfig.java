@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The stack's typed configuration (declared, with defaults and descriptions, in Pulumi.yaml).
@@ -45,8 +46,11 @@ public record StackConfig(
     /** A model deployment on every account. */
     public record Model(String deploymentName, String name, String version, String sku) {}
 
-    /** @param value looks a key of this project's configuration up, empty when unset */
-    public static StackConfig read(Function<String, Optional<String>> value) {
+    /**
+     * @param value    looks a key of this project's configuration up, empty when unset
+     * @param isSecret whether the stack stores a key encrypted ({@code pulumi config set --secret})
+     */
+    public static StackConfig read(Function<String, Optional<String>> value, Predicate<String> isSecret) {
         String location = text(value, "location", "eastus");
         int capacity = integer(value, "openaiCapacity", 30, 1, 100_000);
         List<String> locations = locations(value);
@@ -62,15 +66,28 @@ public record StackConfig(
             throw new StackConfigException("proxyMemory", "must look like 1Gi or 0.5Gi, got '" + memory + "'");
         }
         return new StackConfig(location, capacity, locations, priorities,
-                new Model("chat", text(value, "chatModel", "gpt-4o-mini"), text(value, "chatModelVersion", "2024-07-18"),
+                new Model("chat", text(value, "chatModel", "gpt-5.4-mini"), text(value, "chatModelVersion", "2026-03-17"),
                         text(value, "chatSku", "GlobalStandard")),
                 new Model("embedding", text(value, "embeddingModel", "text-embedding-3-small"), text(value, "embeddingModelVersion", "1"),
                         text(value, "embeddingSku", "GlobalStandard")),
                 value.apply("proxyImage").map(String::trim).filter(image -> !image.isEmpty()),
                 min, max, cpu, memory,
-                value.apply("proxyApiKeys").map(String::trim).filter(keys -> !keys.isEmpty()).isPresent(),
+                hasApiKeys(value, isSecret),
                 value.apply("proxyAllowedPrincipals").map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(p -> !p.isEmpty()).toList())
                         .orElse(List.of()));
+    }
+
+    /**
+     * The CLI cannot require encryption for an optional key (a {@code secret: true} key in Pulumi.yaml
+     * has no default, so every stack would have to set it), so the program refuses a plain-text value.
+     */
+    private static boolean hasApiKeys(Function<String, Optional<String>> value, Predicate<String> isSecret) {
+        boolean set = value.apply("proxyApiKeys").map(String::trim).filter(keys -> !keys.isEmpty()).isPresent();
+        if (set && !isSecret.test("proxyApiKeys")) {
+            throw new StackConfigException("proxyApiKeys", "is stored in plain text in the stack file; store it encrypted: "
+                    + "pulumi config rm proxyApiKeys && pulumi config set --secret proxyApiKeys <key>");
+        }
+        return set;
     }
 
     private static List<String> locations(Function<String, Optional<String>> value) {

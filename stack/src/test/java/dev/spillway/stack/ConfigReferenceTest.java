@@ -55,8 +55,8 @@ class ConfigReferenceTest {
             }
         }
 
-        StackConfig fromDeclared = StackConfig.read(key -> Optional.ofNullable(defaults.get(key)));
-        StackConfig fromProgram = StackConfig.read(key -> Optional.empty());
+        StackConfig fromDeclared = StackConfig.read(key -> Optional.ofNullable(defaults.get(key)), key -> true);
+        StackConfig fromProgram = StackConfig.read(key -> Optional.empty(), key -> true);
 
         assertThat(fromDeclared).isEqualTo(fromProgram);
     }

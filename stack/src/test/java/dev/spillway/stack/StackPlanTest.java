@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The program run under mocks: what `pulumi up` would create, rule by rule. */
@@ -26,6 +28,7 @@ class StackPlanTest {
     private static final String REGISTRY = "azure-native:containerregistry:Registry";
     private static final String IMAGE = "docker:index/image:Image";
     private static final Path GOLDEN = Path.of("src/test/resources/dev-plan.json");
+    private static final List<String> REGIONS = List.of("eastus", "northcentralus", "eastus2");
     private final ObjectMapper json = new ObjectMapper();
 
     private static OfflinePlan.Result plan(String... overrides) {
@@ -83,12 +86,12 @@ class StackPlanTest {
     void everyAccountHasAChatAndAnEmbeddingDeploymentOfTheConfiguredModels() {
         OfflinePlan.Result result = cleanPlan("chatModel", "gpt-4.1-mini", "chatModelVersion", "2025-04-14", "chatSku", "Standard");
 
-        JsonNode chat = result.named(DEPLOYMENT, "openai2-chat").inputs();
+        JsonNode chat = result.named(DEPLOYMENT, "openai-northcentralus-chat").inputs();
         assertThat(chat.path("deploymentName").asText()).isEqualTo("chat");
         assertThat(chat.path("properties").path("model").path("name").asText()).isEqualTo("gpt-4.1-mini");
         assertThat(chat.path("properties").path("model").path("version").asText()).isEqualTo("2025-04-14");
         assertThat(chat.path("sku").path("name").asText()).isEqualTo("Standard");
-        assertThat(result.named(DEPLOYMENT, "openai2-embedding").inputs().path("deploymentName").asText()).isEqualTo("embedding");
+        assertThat(result.named(DEPLOYMENT, "openai-northcentralus-embedding").inputs().path("deploymentName").asText()).isEqualTo("embedding");
     }
 
     @Test
@@ -131,14 +134,146 @@ class StackPlanTest {
     void proxyIdentityGetsOpenAiUserScopedToEachAccount() {
         OfflinePlan.Result result = cleanPlan();
 
-        for (int i = 1; i <= 3; i++) {
-            JsonNode role = result.named(ROLE, "openai" + i + "-openai-user").inputs();
-            String accountName = result.named(ACCOUNT, "openai" + i).inputs().path("accountName").asText();
+        for (String region : REGIONS) {
+            JsonNode role = result.named(ROLE, "openai-" + region + "-openai-user").inputs();
+            String accountName = result.named(ACCOUNT, "openai-" + region).inputs().path("accountName").asText();
             assertThat(role.path("roleDefinitionId").asText()).endsWith("/roleDefinitions/5e0bd9bd-7b93-4f28-af87-19fc36ad61bd");
-            assertThat(role.path("principalId").asText()).isEqualTo(OfflineMocks.PRINCIPAL);
+            assertThat(role.path("principalId").asText()).as("the proxy's identity, not the deployer's")
+                    .isEqualTo(OfflineMocks.PRINCIPAL).isNotEqualTo(OfflineMocks.DEPLOYER_OBJECT);
             assertThat(role.path("principalType").asText()).isEqualTo("ServicePrincipal");
             assertThat(role.path("scope").asText()).endsWith("/" + accountName);
         }
+    }
+
+    @Test
+    void roleAssignmentNamesComeFromScopePrincipalAndRole() {
+        OfflinePlan.Result result = cleanPlan();
+
+        for (PlannedResource role : result.ofType(ROLE)) {
+            JsonNode inputs = role.inputs();
+            assertThat(inputs.path("roleAssignmentName").asText()).as(role.name()).isEqualTo(ResourceNames.roleAssignment(
+                    inputs.path("scope").asText(), inputs.path("principalId").asText(), inputs.path("roleDefinitionId").asText()));
+        }
+        assertThat(result.ofType(ROLE)).extracting(role -> role.inputs().path("roleAssignmentName").asText()).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aNewRoleAssignmentNameDeletesTheOldAssignmentFirst() {
+        // Azure refuses a second assignment of one role to one principal at one scope (RoleAssignmentExists).
+        assertThat(cleanPlan().ofType(ROLE)).hasSize(4).allSatisfy(role -> assertThat(role.deleteBeforeReplace()).isTrue());
+    }
+
+    @Test
+    void removingARegionKeepsEveryOtherAccountsLogicalAndAzureNames() {
+        OfflinePlan.Result all = cleanPlan();
+        OfflinePlan.Result fewer = cleanPlan("openaiLocations", "[\"eastus\",\"eastus2\"]");
+
+        assertThat(fewer.ofType(ACCOUNT)).hasSize(2);
+        for (String region : List.of("eastus", "eastus2")) {
+            String account = "openai-" + region;
+            assertThat(fewer.named(ACCOUNT, account).inputs().path("accountName"))
+                    .isEqualTo(all.named(ACCOUNT, account).inputs().path("accountName"));
+            assertThat(fewer.named(ACCOUNT, account).inputs().path("location").asText()).isEqualTo(region);
+            for (String deployment : List.of("-chat", "-embedding")) {
+                assertThat(fewer.named(DEPLOYMENT, account + deployment).inputs().path("deploymentName"))
+                        .isEqualTo(all.named(DEPLOYMENT, account + deployment).inputs().path("deploymentName"));
+            }
+            assertThat(fewer.named(ROLE, account + "-openai-user").inputs().path("roleAssignmentName"))
+                    .isEqualTo(all.named(ROLE, account + "-openai-user").inputs().path("roleAssignmentName"));
+        }
+    }
+
+    @Test
+    void reorderingRegionsRenamesNothing() {
+        OfflinePlan.Result reordered = cleanPlan("openaiLocations", "[\"eastus2\",\"eastus\",\"northcentralus\"]");
+
+        assertThat(names(reordered)).isEqualTo(names(cleanPlan()));
+    }
+
+    @Test
+    void resourcesOfStacksCreatedBeforeTheRenameAreAdoptedThroughAliases() {
+        OfflinePlan.Result result = cleanPlan();
+
+        // Before the rename, the accounts were openai1..3 in openaiLocations order (eastus, northcentralus, eastus2).
+        assertThat(result.named(ACCOUNT, "openai-northcentralus").aliases()).containsExactly("openai2");
+        assertThat(result.named(DEPLOYMENT, "openai-eastus2-embedding").aliases()).containsExactly("openai3-embedding");
+        assertThat(result.named(ROLE, "openai-eastus-openai-user").aliases()).containsExactly("openai1-openai-user");
+    }
+
+    @Test
+    void backendNamesInTheProxyAreTheRegionsNames() throws IOException {
+        JsonNode backends = json.readTree(env(cleanPlan(), "SPILLWAY_BACKENDS").path("value").asText());
+
+        assertThat(backends).extracting(backend -> backend.path("name").asText())
+                .containsExactly("openai-eastus", "openai-northcentralus", "openai-eastus2");
+    }
+
+    @Test
+    void deploymentsStayOnTheirVersionUntilAzureRetiresIt() {
+        assertThat(cleanPlan().ofType(DEPLOYMENT)).hasSize(6).allSatisfy(deployment ->
+                assertThat(deployment.inputs().path("properties").path("versionUpgradeOption").asText()).isEqualTo("OnceCurrentVersionExpired"));
+    }
+
+    @Test
+    void defaultModelsAreCurrentGaVersions() {
+        // Microsoft's retirement schedule (learn.microsoft.com, "Model retirement schedule", 2026-09-02):
+        // gpt-5.4-mini 2026-03-17 GA, retires 2027-09-21; text-embedding-3-small 1 GA, retires 2028-02-09.
+        // gpt-4o-mini 2024-07-18, the former default, retired 2026-10-01 for GlobalStandard.
+        OfflinePlan.Result result = cleanPlan();
+
+        JsonNode chat = result.named(DEPLOYMENT, "openai-eastus-chat").inputs();
+        JsonNode embedding = result.named(DEPLOYMENT, "openai-eastus-embedding").inputs();
+        assertThat(chat.path("properties").path("model").path("name").asText() + " " + chat.path("properties").path("model").path("version").asText())
+                .isEqualTo("gpt-5.4-mini 2026-03-17");
+        assertThat(chat.path("sku").path("name").asText()).isEqualTo("GlobalStandard");
+        assertThat(embedding.path("properties").path("model").path("name").asText() + " "
+                + embedding.path("properties").path("model").path("version").asText()).isEqualTo("text-embedding-3-small 1");
+    }
+
+    @Test
+    void previewMakesNoRegistryCall() {
+        AtomicInteger exchanges = new AtomicInteger();
+        RegistryTokenExchange counting = (server, tenant, token) -> {
+            exchanges.incrementAndGet();
+            return "refresh-token";
+        };
+
+        OfflinePlan.Result preview = OfflinePlan.run("dev", devConfig(), true, Set.of("proxyApiKeys"), counting);
+        assertThat(preview.errors()).isEmpty();
+        assertThat(preview.ofType(IMAGE)).hasSize(1);
+        assertThat(exchanges).as("token exchanges during preview").hasValue(0);
+
+        OfflinePlan.run("dev", devConfig(), false, Set.of("proxyApiKeys"), counting);
+        assertThat(exchanges).as("token exchanges during up").hasValue(1);
+    }
+
+    @Test
+    void plainTextApiKeysAreRefused() {
+        Map<String, String> config = new HashMap<>(devConfig());
+        config.put("proxyApiKeys", "key-in-plain-text");
+
+        OfflinePlan.Result result = OfflinePlan.run("dev", config, false, Set.of(), (server, tenant, token) -> "refresh-token");
+
+        assertThat(result.errors()).anySatisfy(error -> assertThat(error)
+                .contains("spillway:proxyApiKeys is stored in plain text").contains("pulumi config set --secret proxyApiKeys"));
+    }
+
+    @Test
+    void outputsNameTheDeploymentsAChatAppAsksFor() {
+        OfflinePlan.Result result = cleanPlan();
+
+        assertThat(result.outputs()).containsEntry("chatDeployment", "chat").containsEntry("embeddingDeployment", "embedding")
+                .containsEntry("chatModel", "gpt-5.4-mini").containsEntry("embeddingModel", "text-embedding-3-small");
+    }
+
+    @Test
+    void imageBuildWaitsForThePullGrantSoItHasTimeToPropagate() {
+        assertThat(cleanPlan().named(IMAGE, "proxy-image").dependsOn()).contains(ROLE + "::proxy-acr-pull");
+    }
+
+    private static List<String> names(OfflinePlan.Result result) {
+        return result.resources().stream().map(resource -> resource.type() + "::" + resource.name() + "::"
+                + resource.inputs().path("accountName").asText() + resource.inputs().path("roleAssignmentName").asText()).sorted().toList();
     }
 
     @Test
@@ -200,7 +335,8 @@ class StackPlanTest {
     void proxyGetsItsIdentityTenantAndDrainSettings() {
         OfflinePlan.Result result = cleanPlan();
 
-        assertThat(env(result, "AZURE_CLIENT_ID").path("value").asText()).isEqualTo(OfflineMocks.CLIENT);
+        assertThat(env(result, "AZURE_CLIENT_ID").path("value").asText()).as("the proxy identity's client id, not the deployer's")
+                .isEqualTo(OfflineMocks.CLIENT).isNotEqualTo(OfflineMocks.DEPLOYER_CLIENT);
         assertThat(env(result, "SPILLWAY_ENTRA_TENANT_ID").path("value").asText()).isEqualTo(OfflineMocks.TENANT);
         assertThat(env(result, "SPILLWAY_DRAIN_GRACE_MS").path("value").asInt() + env(result, "SPILLWAY_DRAIN_TIMEOUT_MS").path("value").asInt())
                 .as("drain must end before Container Apps' 30 s termination grace").isLessThan(30_000);
@@ -240,16 +376,16 @@ class StackPlanTest {
     void embeddingDeploymentWaitsForTheChatDeploymentOnTheSameAccount() {
         OfflinePlan.Result result = cleanPlan();
 
-        for (int i = 1; i <= 3; i++) {
-            assertThat(result.named(DEPLOYMENT, "openai" + i + "-embedding").dependsOn())
-                    .contains(DEPLOYMENT + "::openai" + i + "-chat");
+        for (String region : REGIONS) {
+            assertThat(result.named(DEPLOYMENT, "openai-" + region + "-embedding").dependsOn())
+                    .contains(DEPLOYMENT + "::openai-" + region + "-chat");
         }
     }
 
     @Test
     void containerAppStartsOnlyAfterEveryRoleAssignment() {
-        assertThat(cleanPlan().named(APP, "proxy").dependsOn()).contains(
-                ROLE + "::openai1-openai-user", ROLE + "::openai2-openai-user", ROLE + "::openai3-openai-user", ROLE + "::proxy-acr-pull");
+        assertThat(cleanPlan().named(APP, "proxy").dependsOn()).contains(ROLE + "::openai-eastus-openai-user",
+                ROLE + "::openai-northcentralus-openai-user", ROLE + "::openai-eastus2-openai-user", ROLE + "::proxy-acr-pull");
     }
 
     @Test
@@ -260,7 +396,7 @@ class StackPlanTest {
         assertThat(result.outputs().get("openaiV1BaseUrl")).isEqualTo("https://" + OfflineMocks.FQDN + "/openai/v1");
         assertThat(result.outputs().get("resourceGroupName")).isEqualTo("rg-spillway-dev");
         assertThat(result.outputs()).containsKeys("backends", "containerAppName", "registryLoginServer");
-        assertThat(result.outputs().get("backends").toString()).contains("openai1").contains("northcentralus");
+        assertThat(result.outputs().get("backends").toString()).contains("openai-northcentralus");
     }
 
     @Test

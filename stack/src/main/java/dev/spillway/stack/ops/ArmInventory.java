@@ -8,10 +8,20 @@ import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.cognitiveservices.CognitiveServicesManager;
 import com.azure.resourcemanager.cognitiveservices.models.Account;
+import com.azure.resourcemanager.cognitiveservices.models.AccountModel;
+import com.azure.resourcemanager.cognitiveservices.models.ModelDeprecationInfo;
 import com.azure.resourcemanager.cognitiveservices.models.ModelSku;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -57,10 +67,38 @@ public final class ArmInventory implements AzureInventory {
     public List<OfferedModel> models(String location) {
         return cognitive.models().list(location).stream()
                 .filter(model -> model.model() != null)
-                .map(model -> new OfferedModel(model.model().format(), model.model().name(), model.model().version(),
-                        model.model().skus() == null ? Set.of()
-                                : model.model().skus().stream().map(ModelSku::name).collect(Collectors.toSet())))
+                .map(model -> offered(model.model()))
                 .toList();
+    }
+
+    private static OfferedModel offered(AccountModel model) {
+        List<ModelSku> skus = model.skus() == null ? List.of() : model.skus();
+        Map<String, Instant> deprecations = new HashMap<>();
+        skus.stream().filter(sku -> sku.name() != null && sku.deprecationDate() != null)
+                .forEach(sku -> deprecations.put(sku.name(), sku.deprecationDate().toInstant()));
+        Optional<Instant> retirement = Optional.ofNullable(model.deprecation()).map(ModelDeprecationInfo::inference)
+                .flatMap(ArmInventory::instant);
+        Set<String> capabilities = model.capabilities() == null ? Set.of() : model.capabilities().entrySet().stream()
+                .filter(entry -> "true".equalsIgnoreCase(entry.getValue())).map(Map.Entry::getKey).collect(Collectors.toSet());
+        return new OfferedModel(model.format(), model.name(), model.version(),
+                skus.stream().map(ModelSku::name).filter(java.util.Objects::nonNull).collect(Collectors.toSet()),
+                deprecations, retirement, capabilities);
+    }
+
+    /** The service writes dates as ISO instants ({@code 2026-10-01T00:00:00Z}) or plain dates. */
+    static Optional<Instant> instant(String text) {
+        if (text == null || text.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(OffsetDateTime.parse(text).toInstant());
+        } catch (DateTimeParseException notAnInstant) {
+            try {
+                return Optional.of(LocalDate.parse(text.substring(0, Math.min(10, text.length()))).atStartOfDay(ZoneOffset.UTC).toInstant());
+            } catch (DateTimeParseException notADate) {
+                return Optional.empty();
+            }
+        }
     }
 
     @Override

@@ -1,13 +1,40 @@
 package dev.spillway.stack.ops;
 
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** What the preflight and purge scripts ask of Azure's management API, and nothing more. */
 public interface AzureInventory {
 
-    /** A model the Azure OpenAI service offers in a region, with the deployment types (SKUs) it can have there. */
-    record OfferedModel(String format, String name, String version, Set<String> skus) {}
+    /**
+     * A model the Azure OpenAI service offers in a region, as the models list returns it.
+     *
+     * @param skus            the deployment types (SKUs) it can have there
+     * @param skuDeprecations per SKU, when it stops taking new deployments ({@code ModelSku.deprecationDate})
+     * @param retirement      when deployments of it stop answering ({@code deprecation.inference})
+     * @param capabilities    such as {@code chatCompletion} or {@code embeddings}, those marked true
+     */
+    record OfferedModel(String format, String name, String version, Set<String> skus, Map<String, Instant> skuDeprecations,
+                        Optional<Instant> retirement, Set<String> capabilities) {
+
+        /** A model with no deprecation dates and no capabilities listed. */
+        public OfferedModel(String format, String name, String version, Set<String> skus) {
+            this(format, name, version, skus, Map.of(), Optional.empty(), Set.of());
+        }
+
+        public boolean offers(String sku) {
+            return skus.stream().anyMatch(offered -> offered.equalsIgnoreCase(sku));
+        }
+
+        /** When this model stops taking new deployments of {@code sku}, if Azure has said. */
+        public Optional<Instant> deprecation(String sku) {
+            return skuDeprecations.entrySet().stream().filter(entry -> entry.getKey().equalsIgnoreCase(sku))
+                    .map(Map.Entry::getValue).findFirst();
+        }
+    }
 
     /**
      * Quota of one kind in a region, in deployment capacity units (thousands of TPM).

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,41 +28,42 @@ public final class OpsMain {
             System.exit(2);
         }
         String stack = "dev";
-        String subscription = System.getenv("AZURE_SUBSCRIPTION_ID");
+        Optional<String> flag = Optional.empty();
         for (int i = 1; i < args.length - 1; i++) {
             if (args[i].equals("--stack")) {
                 stack = args[++i];
             } else if (args[i].equals("--subscription")) {
-                subscription = args[++i];
+                flag = Optional.of(args[++i]);
             }
         }
+        Path file = Path.of("Pulumi." + stack + ".yaml");
+        Map<String, String> values = Files.exists(file) ? OfflinePlan.readStackConfig(file) : Map.of();
         StackConfig config;
         try {
-            Path file = Path.of("Pulumi." + stack + ".yaml");
-            Map<String, String> values = Files.exists(file) ? OfflinePlan.readStackConfig(file) : Map.of();
-            config = StackConfig.read(key -> Optional.ofNullable(values.get(key)));
+            config = StackConfig.read(key -> Optional.ofNullable(values.get(key)), key -> OfflinePlan.ENCRYPTED.equals(values.get(key)));
         } catch (StackConfigException e) {
             System.err.println(args[0] + ": " + e.getMessage());
             System.exit(2);
             return;
         }
-        if (subscription == null || subscription.isBlank()) {
-            subscription = azCliSubscription().orElse(null);
-        }
-        if (subscription == null) {
-            System.err.println(args[0] + ": no subscription: set AZURE_SUBSCRIPTION_ID, pass --subscription, or sign in with `az login`");
+        Optional<Subscription> subscription = Subscription.resolve(flag, stack, values, System.getenv(), OpsMain::azCliSubscription);
+        if (subscription.isEmpty()) {
+            System.err.println(args[0] + ": no subscription: set azure-native:subscriptionId on the stack, ARM_SUBSCRIPTION_ID, "
+                    + "pass --subscription, or sign in with `az login`");
             System.exit(2);
             return;
         }
-        AzureInventory azure = new ArmInventory(new DefaultAzureCredentialBuilder().build(), subscription);
+        System.out.printf("Subscription %s (from %s)%n", subscription.get().id(), subscription.get().source());
+        AzureInventory azure = new ArmInventory(new DefaultAzureCredentialBuilder().build(), subscription.get().id());
+        ResourceNames names = new ResourceNames(stack);
         if (args[0].equals("preflight")) {
-            Preflight preflight = new Preflight();
-            Preflight.Report report = preflight.check(config, azure);
+            Preflight preflight = new Preflight(Clock.systemUTC());
+            Preflight.Report report = preflight.check(config, azure, names, subscription.get().id());
             System.out.print(preflight.render(config, report));
             System.exit(report.ok() ? 0 : 1);
         } else {
             Purge purge = new Purge();
-            List<AzureInventory.DeletedAccount> mine = purge.mine(azure, new ResourceNames(stack), subscription, config.openaiLocations());
+            List<AzureInventory.DeletedAccount> mine = purge.mine(azure, names, subscription.get().id());
             purge.purge(azure, mine, System.out);
         }
     }

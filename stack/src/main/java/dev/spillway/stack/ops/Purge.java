@@ -1,25 +1,27 @@
 package dev.spillway.stack.ops;
 
 import dev.spillway.stack.ResourceNames;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
 
 /**
  * Purges this stack's soft-deleted Azure OpenAI accounts. A deleted account keeps its name, and
  * can keep its quota, for 48 hours; the reference tells users {@code azd down --purge} for this.
- * Only accounts whose names this stack would create in this subscription are touched.
+ * Only accounts whose names this stack creates in this subscription are touched.
  */
 public final class Purge {
 
-    /** The deleted accounts that belong to this stack. */
-    public List<AzureInventory.DeletedAccount> mine(AzureInventory azure, ResourceNames names, String subscriptionId,
-                                                    List<String> locations) {
-        Set<String> expected = new HashSet<>();
-        for (String location : locations) {
-            expected.add(names.openAiAccount(subscriptionId, location));
-        }
-        return azure.deletedAccounts().stream().filter(account -> expected.contains(account.name())).toList();
+    /**
+     * The deleted accounts that belong to this stack, in any region: also those of regions since
+     * removed from openaiLocations, which no longer block a name but can still hold quota. An account
+     * is this stack's when its name is exactly the one the stack gives an account in its region
+     * (a prefix would also match a stack whose name extends this one's, such as dev and dev-2).
+     */
+    public List<AzureInventory.DeletedAccount> mine(AzureInventory azure, ResourceNames names, String subscriptionId) {
+        return azure.deletedAccounts().stream()
+                .filter(account -> account.location() != null
+                        && account.name().equals(names.openAiAccount(subscriptionId, region(account.location()))))
+                .toList();
     }
 
     /** Purges each, reporting as it goes; returns how many were purged. */
@@ -32,5 +34,10 @@ public final class Purge {
         }
         out.printf("%d soft-deleted account(s) purged.%n", purged);
         return purged;
+    }
+
+    /** ARM reports a location as a name ({@code eastus2}) or a display name ({@code East US 2}). */
+    static String region(String location) {
+        return location.toLowerCase(Locale.ROOT).replace(" ", "");
     }
 }

@@ -17,8 +17,15 @@ public final class OfflineMocks implements Mocks {
 
     public static final String SUBSCRIPTION = "00000000-0000-0000-0000-00000000aaaa";
     public static final String TENANT = "00000000-0000-0000-0000-00000000bbbb";
+    /** The proxy's user-assigned identity. */
     public static final String PRINCIPAL = "00000000-0000-0000-0000-00000000cccc";
     public static final String CLIENT = "00000000-0000-0000-0000-00000000dddd";
+    /**
+     * Whoever runs {@code pulumi up}. Other ids than the proxy's, so that wiring the deployer's where
+     * the proxy's belong (its client id as AZURE_CLIENT_ID, its object id in a role assignment) shows.
+     */
+    public static final String DEPLOYER_OBJECT = "00000000-0000-0000-0000-0000000d0b1e";
+    public static final String DEPLOYER_CLIENT = "00000000-0000-0000-0000-0000000dc11e";
     public static final String FQDN = "proxy.example.eastus.azurecontainerapps.io";
 
     @Override
@@ -73,7 +80,7 @@ public final class OfflineMocks implements Mocks {
     public CompletableFuture<Map<String, Object>> callAsync(CallArgs args) {
         Map<String, Object> result = switch (args.token) {
             case "azure-native:authorization:getClientConfig" ->
-                    Map.of("clientId", CLIENT, "objectId", PRINCIPAL, "subscriptionId", SUBSCRIPTION, "tenantId", TENANT);
+                    Map.of("clientId", DEPLOYER_CLIENT, "objectId", DEPLOYER_OBJECT, "subscriptionId", SUBSCRIPTION, "tenantId", TENANT);
             case "azure-native:authorization:getClientToken" -> Map.of("token", "offline-entra-token");
             case "azure-native:operationalinsights:getSharedKeys" -> Map.of("primarySharedKey", "offline-shared-key",
                     "secondarySharedKey", "offline-shared-key-2");

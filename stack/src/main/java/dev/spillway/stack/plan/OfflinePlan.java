@@ -11,6 +11,7 @@ import com.pulumi.test.TestOptions;
 import com.pulumi.test.TestResult;
 import com.pulumi.test.internal.PulumiTestInternal;
 import dev.spillway.stack.App;
+import dev.spillway.stack.RegistryTokenExchange;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,8 @@ import java.util.Set;
 public final class OfflinePlan {
 
     public static final String PROJECT = "spillway";
+    /** What {@link #readStackConfig} gives for a value stored encrypted ({@code secure:}) in the stack file. */
+    public static final String ENCRYPTED = "[encrypted in the stack file; not readable offline]";
     private static final Set<String> SECRET_KEYS = Set.of("proxyApiKeys");
 
     /** @param errors what the program reported as errors (a bad config value, say); empty on success */
@@ -50,12 +53,22 @@ public final class OfflinePlan {
 
     /** @param config this project's keys (without the {@code spillway:} prefix) to their values; lists as JSON */
     public static Result run(String stack, Map<String, String> config) {
+        return run(stack, config, false, SECRET_KEYS, (server, tenant, token) -> "offline-registry-refresh-token");
+    }
+
+    /**
+     * @param preview        run as {@code pulumi preview} does (a dry run)
+     * @param secretKeys     the keys the stack stores encrypted
+     * @param registryTokens stands in for the registry's token exchange, the program's one call outside the engine
+     */
+    public static Result run(String stack, Map<String, String> config, boolean preview, Set<String> secretKeys,
+                             RegistryTokenExchange registryTokens) {
         Map<String, String> full = new HashMap<>();
         Set<String> secrets = new HashSet<>();
         config.forEach((key, value) -> {
             String fullKey = key.contains(":") ? key : PROJECT + ":" + key;
             full.put(fullKey, value);
-            if (SECRET_KEYS.contains(key)) {
+            if (secretKeys.contains(key)) {
                 secrets.add(fullKey);
             }
         });
@@ -63,12 +76,12 @@ public final class OfflinePlan {
         PlanRecorder recorder = new PlanRecorder(mocks);
         try {
             PulumiTestInternal test = PulumiTestInternal.builder()
-                    .options(TestOptions.builder().projectName(PROJECT).stackName(stack).preview(false).build())
+                    .options(TestOptions.builder().projectName(PROJECT).stackName(stack).preview(preview).build())
                     .mocks(mocks)
                     .monitorDecorator(ignored -> recorder)
                     .config(full, secrets)
                     .build();
-            TestResult result = test.runTest(ctx -> App.stack(ctx, (server, tenant, token) -> "offline-registry-refresh-token"));
+            TestResult result = test.runTest(ctx -> App.stack(ctx, registryTokens));
             Map<String, Object> outputs = new LinkedHashMap<>();
             result.outputs().forEach((name, output) -> outputs.put(name, value(output)));
             List<String> errors = new java.util.ArrayList<>(result.errors());
@@ -91,7 +104,7 @@ public final class OfflinePlan {
             String key = field.getKey().startsWith(PROJECT + ":") ? field.getKey().substring(PROJECT.length() + 1) : field.getKey();
             JsonNode value = field.getValue();
             if (value.has("secure")) {
-                config.put(key, "[encrypted in the stack file; not readable offline]");
+                config.put(key, ENCRYPTED);
             } else {
                 config.put(key, value.isContainerNode() ? value.toString() : value.asText());
             }
@@ -111,6 +124,13 @@ public final class OfflinePlan {
             ArrayNode dependsOn = node.putArray("dependsOn");
             resource.dependsOn().forEach(dependsOn::add);
             node.put("parent", resource.parent());
+            if (!resource.aliases().isEmpty()) {
+                ArrayNode aliases = node.putArray("aliases");
+                resource.aliases().forEach(aliases::add);
+            }
+            if (resource.deleteBeforeReplace()) {
+                node.put("deleteBeforeReplace", true);
+            }
         }
         try {
             return json.writeValueAsString(array);

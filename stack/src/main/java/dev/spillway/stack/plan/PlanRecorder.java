@@ -38,8 +38,12 @@ final class PlanRecorder extends MockMonitor {
     @Override
     public CompletableFuture<RegisterResourceResponse> registerResourceAsync(Resource resource, RegisterResourceRequest request) {
         List<String> dependsOn = request.getDependenciesList().stream().map(PlanRecorder::shortUrn).distinct().sorted().toList();
+        List<String> aliases = new ArrayList<>();
+        request.getAliasesList().forEach(alias -> aliases.add(alias.hasSpec() ? alias.getSpec().getName() : nameOf(alias.getUrn())));
+        request.getAliasURNsList().forEach(urn -> aliases.add(nameOf(urn)));
         planned.add(new PlannedResource(request.getType(), request.getName(), json(request.getObject()), dependsOn,
-                request.getParent().isEmpty() ? null : shortUrn(request.getParent())));
+                request.getParent().isEmpty() ? null : shortUrn(request.getParent()),
+                aliases.stream().filter(alias -> !alias.isEmpty()).distinct().sorted().toList(), request.getDeleteBeforeReplace()));
         return super.registerResourceAsync(resource, request);
     }
 
@@ -47,6 +51,10 @@ final class PlanRecorder extends MockMonitor {
         synchronized (planned) {
             return List.copyOf(planned);
         }
+    }
+
+    private static String nameOf(String urn) {
+        return urn.substring(urn.lastIndexOf("::") + 2);
     }
 
     /** {@code urn:pulumi:stack::project::parentType$type::name} to {@code type::name}. */

@@ -8,5 +8,8 @@ import java.util.List;
  *
  * @param parent    the component it belongs to ({@code type::name}), or null at the top
  * @param dependsOn every resource it waits for ({@code type::name}): explicit dependsOn and inputs taken from others
+ * @param aliases   former names that Pulumi matches against the state, so a rename does not replace it
+ * @param deleteBeforeReplace whether a replacement deletes the old one first
  */
-public record PlannedResource(String type, String name, JsonNode inputs, List<String> dependsOn, String parent) {}
+public record PlannedResource(String type, String name, JsonNode inputs, List<String> dependsOn, String parent,
+                              List<String> aliases, boolean deleteBeforeReplace) {}

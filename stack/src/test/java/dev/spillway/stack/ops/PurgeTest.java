@@ -15,16 +15,19 @@ class PurgeTest {
     private final FakeAzure azure = new FakeAzure();
     private final Purge purge = new Purge();
 
+    private AzureInventory.DeletedAccount deleted(ResourceNames stack, String subscription, String location) {
+        return new AzureInventory.DeletedAccount(stack.openAiAccount(subscription, location), location, "rg-spillway-" + stack.stack());
+    }
+
     @Test
     void onlyThisStacksDeletedAccountsArePurged() {
-        AzureInventory.DeletedAccount mine = new AzureInventory.DeletedAccount(names.openAiAccount(SUBSCRIPTION, "eastus"), "eastus", "rg-spillway-dev");
-        AzureInventory.DeletedAccount otherStack = new AzureInventory.DeletedAccount(
-                new ResourceNames("prod").openAiAccount(SUBSCRIPTION, "eastus"), "eastus", "rg-spillway-prod");
+        AzureInventory.DeletedAccount mine = deleted(names, SUBSCRIPTION, "eastus");
+        AzureInventory.DeletedAccount otherStack = deleted(new ResourceNames("prod"), SUBSCRIPTION, "eastus");
         AzureInventory.DeletedAccount someoneElses = new AzureInventory.DeletedAccount("their-openai", "eastus", "rg-theirs");
         azure.deleted.addAll(List.of(mine, otherStack, someoneElses));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        int purged = purge.purge(azure, purge.mine(azure, names, SUBSCRIPTION, List.of("eastus", "eastus2")), new PrintStream(out));
+        int purged = purge.purge(azure, purge.mine(azure, names, SUBSCRIPTION), new PrintStream(out));
 
         assertThat(purged).isEqualTo(1);
         assertThat(azure.purged).containsExactly(mine);
@@ -32,8 +35,37 @@ class PurgeTest {
     }
 
     @Test
+    void accountOfARegionSinceRemovedFromTheConfigIsPurgedToo() {
+        AzureInventory.DeletedAccount removedRegion = deleted(names, SUBSCRIPTION, "swedencentral");
+        azure.deleted.add(removedRegion);
+
+        assertThat(purge.mine(azure, names, SUBSCRIPTION)).containsExactly(removedRegion);
+    }
+
+    @Test
+    void stackWhoseNameExtendsThisOnesIsLeftAlone() {
+        azure.deleted.add(deleted(new ResourceNames("dev-2"), SUBSCRIPTION, "eastus"));
+
+        assertThat(purge.mine(azure, names, SUBSCRIPTION)).isEmpty();
+    }
+
+    @Test
+    void sameStackInAnotherSubscriptionIsLeftAlone() {
+        azure.deleted.add(deleted(names, "99999999-2222-3333-4444-555555555555", "eastus"));
+
+        assertThat(purge.mine(azure, names, SUBSCRIPTION)).isEmpty();
+    }
+
+    @Test
+    void displayNameLocationsAreRecognised() {
+        AzureInventory.DeletedAccount mine = new AzureInventory.DeletedAccount(names.openAiAccount(SUBSCRIPTION, "eastus2"), "East US 2", "rg");
+        azure.deleted.add(mine);
+
+        assertThat(purge.mine(azure, names, SUBSCRIPTION)).containsExactly(mine);
+    }
+
+    @Test
     void nothingDeletedPurgesNothing() {
-        assertThat(purge.purge(azure, purge.mine(azure, names, SUBSCRIPTION, List.of("eastus")), new PrintStream(new ByteArrayOutputStream())))
-                .isZero();
+        assertThat(purge.purge(azure, purge.mine(azure, names, SUBSCRIPTION), new PrintStream(new ByteArrayOutputStream()))).isZero();
     }
 }
