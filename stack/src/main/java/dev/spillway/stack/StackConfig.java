@@ -3,6 +3,7 @@ package dev.spillway.stack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -65,6 +66,7 @@ public record StackConfig(
         if (!memory.matches("^\\d+(\\.\\d+)?Gi$")) {
             throw new StackConfigException("proxyMemory", "must look like 1Gi or 0.5Gi, got '" + memory + "'");
         }
+        consumptionPlanPair(cpu, memory);
         return new StackConfig(location, capacity, locations, priorities,
                 new Model("chat", text(value, "chatModel", "gpt-5.4-mini"), text(value, "chatModelVersion", "2026-03-17"),
                         text(value, "chatSku", "GlobalStandard")),
@@ -134,6 +136,23 @@ public record StackConfig(
                     + accounts + "; give one priority per region, in the same order");
         }
         return List.copyOf(priorities);
+    }
+
+    /**
+     * Container Apps' Consumption plan takes only these pairs: 0.25 to 4 vCPU in steps of 0.25, with
+     * 2 GiB of memory per vCPU (learn.microsoft.com, Azure Container Apps, "Containers", allocations).
+     * Azure refuses anything else when the revision is created, long after the plan.
+     */
+    private static void consumptionPlanPair(double cpu, String memory) {
+        if (Math.abs(cpu * 4 - Math.rint(cpu * 4)) > 1e-9) {
+            throw new StackConfigException("proxyCpu", "must be a multiple of 0.25 vCPU (0.25, 0.5, ... 4), got " + cpu);
+        }
+        double gib = Double.parseDouble(memory.substring(0, memory.length() - 2));
+        if (Math.abs(gib - 2 * cpu) > 1e-9) {
+            String expected = BigDecimal.valueOf(2 * cpu).stripTrailingZeros().toPlainString() + "Gi";
+            throw new StackConfigException("proxyMemory", "must be " + expected + " for proxyCpu " + cpu
+                    + " (Container Apps pairs 2 GiB with each vCPU), got " + memory);
+        }
     }
 
     private static JsonNode array(String raw, String key, String example) {
