@@ -23,11 +23,11 @@ public final class App {
     private App() {}
 
     public static void main(String[] args) {
-        Pulumi.run(ctx -> stack(ctx, RegistryTokenExchange.overHttps()));
+        Pulumi.run(ctx -> stack(ctx, RegistryDataPlane.overHttps()));
     }
 
-    /** The whole stack; {@code registryTokens} is the only part that talks to Azure outside the engine. */
-    public static void stack(Context ctx, RegistryTokenExchange registryTokens) {
+    /** The whole stack; {@code registry} is the only part that talks to Azure outside the engine. */
+    public static void stack(Context ctx, RegistryDataPlane registry) {
         StackConfig config = StackConfig.read(key -> ctx.config().get(key),
                 key -> Deployment.getInstance().getConfig().isConfigSecret(ctx.projectName() + ":" + key));
         ResourceNames names = new ResourceNames(ctx.stackName());
@@ -50,7 +50,7 @@ public final class App {
         Output<String> apiKeys = ctx.config().getSecret("proxyApiKeys").applyValue(keys -> keys.orElse(""));
         ProxyService proxy = new ProxyService("proxy", new ProxyService.Args(group.name(), config.location(), subscriptionId,
                 tenantId, identity.id(), identity.clientId(), identity.principalId(), openai.backends(), openai.accessGrants(),
-                apiKeys, config, names, registryTokens), ComponentResourceOptions.Empty);
+                apiKeys, config, names, registry), ComponentResourceOptions.Empty);
 
         ctx.export("proxyUrl", proxy.url());
         ctx.export("openaiV1BaseUrl", proxy.url().applyValue(url -> url + "/openai/v1"));
@@ -71,5 +71,6 @@ public final class App {
         ctx.export("resourceGroupName", group.name());
         ctx.export("containerAppName", proxy.appName());
         ctx.export("registryLoginServer", proxy.registryLoginServer());
+        proxy.imageBuildRunId().ifPresent(runId -> ctx.export("imageBuildRunId", runId));
     }
 }

@@ -22,10 +22,8 @@ import com.pulumi.azurenative.app.inputs.ScaleArgs;
 import com.pulumi.azurenative.app.inputs.ScaleRuleArgs;
 import com.pulumi.azurenative.app.inputs.SecretArgs;
 import com.pulumi.azurenative.app.inputs.TemplateArgs;
-import com.pulumi.azurenative.authorization.AuthorizationFunctions;
 import com.pulumi.azurenative.authorization.RoleAssignment;
 import com.pulumi.azurenative.authorization.RoleAssignmentArgs;
-import com.pulumi.azurenative.authorization.inputs.GetClientTokenArgs;
 import com.pulumi.azurenative.containerregistry.Registry;
 import com.pulumi.azurenative.containerregistry.RegistryArgs;
 import com.pulumi.azurenative.operationalinsights.OperationalinsightsFunctions;
@@ -34,12 +32,6 @@ import com.pulumi.azurenative.operationalinsights.WorkspaceArgs;
 import com.pulumi.azurenative.operationalinsights.inputs.GetSharedKeysArgs;
 import com.pulumi.azurenative.operationalinsights.inputs.WorkspaceSkuArgs;
 import com.pulumi.core.Output;
-import com.pulumi.core.internal.OutputData;
-import com.pulumi.core.internal.OutputInternal;
-import com.pulumi.deployment.Deployment;
-import com.pulumi.docker.Image;
-import com.pulumi.docker.ImageArgs;
-import com.pulumi.docker.inputs.DockerBuildArgs;
 import com.pulumi.resources.ComponentResource;
 import com.pulumi.resources.ComponentResourceOptions;
 import com.pulumi.resources.CustomResourceOptions;
@@ -47,6 +39,7 @@ import com.pulumi.resources.Resource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The proxy on Azure Container Apps: a log workspace, the Container Apps environment, a registry
@@ -70,11 +63,12 @@ public final class ProxyService extends ComponentResource {
     public record Args(Output<String> resourceGroupName, String location, Output<String> subscriptionId, Output<String> tenantId,
                        Output<String> identityId, Output<String> identityClientId, Output<String> identityPrincipalId,
                        List<OpenAiBackends.Backend> backends, List<Resource> accessGrants, Output<String> apiKeys,
-                       StackConfig config, ResourceNames names, RegistryTokenExchange registryTokens) {}
+                       StackConfig config, ResourceNames names, RegistryDataPlane registry) {}
 
     private final Output<String> url;
     private final Output<String> appName;
     private final Output<String> registryLoginServer;
+    private final Optional<Output<String>> imageBuildRunId;
 
     public ProxyService(String name, Args args, ComponentResourceOptions options) {
         super("spillway:stack:ProxyService", name, options);
@@ -124,7 +118,14 @@ public final class ProxyService extends ComponentResource {
 
         // A new AcrPull grant takes minutes to reach the registry. Building the image after it exists
         // gives it those minutes before the first revision pulls; a prebuilt proxyImage does not (README).
-        Output<String> image = config.proxyImage().map(Output::of).orElseGet(() -> buildImage(name, registry, acrPull, args));
+        ProxyImage.Site site = new ProxyImage.Site(name, this, registry, args.resourceGroupName(), args.location(), args.tenantId(),
+                args.registry(), acrPull);
+        ProxyImage.Built built = config.proxyImage().map(ProxyImage::given).orElseGet(() -> switch (config.imageBuilder()) {
+            case REGISTRY -> ProxyImage.inRegistry(site);
+            case LOCAL -> ProxyImage.local(site, args.names().stack());
+        });
+        Output<String> image = built.reference();
+        this.imageBuildRunId = built.buildRunId();
 
         List<Resource> startAfter = new ArrayList<>(args.accessGrants());
         startAfter.add(acrPull);
@@ -180,33 +181,9 @@ public final class ProxyService extends ComponentResource {
         return registryLoginServer;
     }
 
-    /** Builds proxy/Dockerfile from the repository root, pushes it, and returns the image by digest. */
-    private Output<String> buildImage(String name, Registry registry, Resource after, Args args) {
-        Output<String> password = Deployment.getInstance().isDryRun()
-                // A preview pushes nothing, so it needs no registry token: the exchange would call the
-                // registry and fail a preview that changes nothing for a caller without push rights.
-                ? new OutputInternal<>(OutputData.<String>unknown())
-                : Output.tuple(registry.loginServer(), args.tenantId(), clientToken())
-                        .applyValue(t -> args.registryTokens().refreshToken(t.t1, t.t2, t.t3));
-        Image image = new Image(name + "-image", ImageArgs.builder()
-                .imageName(registry.loginServer().applyValue(server -> server + "/spillway-proxy:" + args.names().stack()))
-                .build(DockerBuildArgs.builder()
-                        .context("..")
-                        .dockerfile("../proxy/Dockerfile")
-                        .platform("linux/amd64")
-                        .build())
-                .registry(com.pulumi.docker.inputs.RegistryArgs.builder()
-                        .server(registry.loginServer())
-                        .username(RegistryTokenExchange.USER)
-                        .password(password.asSecret())
-                        .build())
-                .build(), CustomResourceOptions.builder().parent(this).dependsOn(after).build());
-        // A digest, never a tag: a new revision runs exactly the image that was built, and a rebuild makes one.
-        return image.repoDigest();
-    }
-
-    private static Output<String> clientToken() {
-        return AuthorizationFunctions.getClientToken(GetClientTokenArgs.builder().build()).applyValue(result -> result.token());
+    /** The registry build's run id, when the image was built in the registry. */
+    public Optional<Output<String>> imageBuildRunId() {
+        return imageBuildRunId;
     }
 
     private static List<EnvironmentVarArgs> environmentVariables(Args args) {

@@ -24,6 +24,7 @@ import java.util.function.Predicate;
  * @param chat              the `chat` deployment
  * @param embedding         the `embedding` deployment
  * @param proxyImage        an existing image to run instead of building one
+ * @param imageBuilder      where the image is built when proxyImage is not set
  * @param hasApiKeys        whether proxyApiKeys is set (its value is read as a secret)
  */
 public record StackConfig(
@@ -34,6 +35,7 @@ public record StackConfig(
         Model chat,
         Model embedding,
         Optional<String> proxyImage,
+        ProxyImage.Builder imageBuilder,
         int proxyMinReplicas,
         int proxyMaxReplicas,
         double proxyCpu,
@@ -73,6 +75,7 @@ public record StackConfig(
                 new Model("embedding", text(value, "embeddingModel", "text-embedding-3-small"), text(value, "embeddingModelVersion", "1"),
                         text(value, "embeddingSku", "GlobalStandard")),
                 value.apply("proxyImage").map(String::trim).filter(image -> !image.isEmpty()),
+                imageBuilder(value),
                 min, max, cpu, memory,
                 hasApiKeys(value, isSecret),
                 value.apply("proxyAllowedPrincipals").map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(p -> !p.isEmpty()).toList())
@@ -90,6 +93,16 @@ public record StackConfig(
                     + "pulumi config rm proxyApiKeys && pulumi config set --secret proxyApiKeys <key>");
         }
         return set;
+    }
+
+    private static ProxyImage.Builder imageBuilder(Function<String, Optional<String>> value) {
+        String builder = text(value, "imageBuilder", "registry");
+        return switch (builder) {
+            case "registry" -> ProxyImage.Builder.REGISTRY;
+            case "local" -> ProxyImage.Builder.LOCAL;
+            default -> throw new StackConfigException("imageBuilder", "must be registry (build in the stack's registry, no Docker "
+                    + "needed) or local (docker build on this machine), got '" + builder + "'");
+        };
     }
 
     private static List<String> locations(Function<String, Optional<String>> value) {

@@ -27,6 +27,7 @@ class StackPlanTest {
     private static final String APP = "azure-native:app:ContainerApp";
     private static final String REGISTRY = "azure-native:containerregistry:Registry";
     private static final String IMAGE = "docker:index/image:Image";
+    private static final String TASK_RUN = "azure-native:containerregistry:TaskRun";
     private static final List<String> REGIONS = List.of("eastus", "northcentralus", "eastus2");
     private final ObjectMapper json = new ObjectMapper();
 
@@ -78,7 +79,7 @@ class StackPlanTest {
                 Map.entry("azure-native:operationalinsights:Workspace", 1L),
                 Map.entry("azure-native:app:ManagedEnvironment", 1L),
                 Map.entry(REGISTRY, 1L),
-                Map.entry(IMAGE, 1L),
+                Map.entry(TASK_RUN, 1L),
                 Map.entry(APP, 1L)));
     }
 
@@ -292,18 +293,29 @@ class StackPlanTest {
     @Test
     void previewMakesNoRegistryCall() {
         AtomicInteger exchanges = new AtomicInteger();
-        RegistryTokenExchange counting = (server, tenant, token) -> {
+        AtomicInteger uploads = new AtomicInteger();
+        RegistryDataPlane counting = new RegistryDataPlane((server, tenant, token) -> {
             exchanges.incrementAndGet();
             return "refresh-token";
-        };
+        }, (url, archive) -> uploads.incrementAndGet());
 
-        OfflinePlan.Result preview = OfflinePlan.run("dev", devConfig(), true, Set.of("proxyApiKeys"), counting);
-        assertThat(preview.errors()).isEmpty();
-        assertThat(preview.ofType(IMAGE)).hasSize(1);
+        for (String builder : List.of("local", "registry")) {
+            Map<String, String> config = new HashMap<>(devConfig());
+            config.put("imageBuilder", builder);
+            OfflinePlan.Result preview = OfflinePlan.run(OfflinePlan.Options.of("dev", config).preview(true).registry(counting));
+            assertThat(preview.errors()).isEmpty();
+            assertThat(preview.ofType(builder.equals("local") ? IMAGE : TASK_RUN)).as(builder).hasSize(1);
+        }
         assertThat(exchanges).as("token exchanges during preview").hasValue(0);
+        assertThat(uploads).as("context uploads during preview").hasValue(0);
 
-        OfflinePlan.run("dev", devConfig(), false, Set.of("proxyApiKeys"), counting);
+        for (String builder : List.of("local", "registry")) {
+            Map<String, String> config = new HashMap<>(devConfig());
+            config.put("imageBuilder", builder);
+            OfflinePlan.run(OfflinePlan.Options.of("dev", config).registry(counting));
+        }
         assertThat(exchanges).as("token exchanges during up").hasValue(1);
+        assertThat(uploads).as("context uploads during up").hasValue(1);
     }
 
     @Test
@@ -311,7 +323,7 @@ class StackPlanTest {
         Map<String, String> config = new HashMap<>(devConfig());
         config.put("proxyApiKeys", "key-in-plain-text");
 
-        OfflinePlan.Result result = OfflinePlan.run("dev", config, false, Set.of(), (server, tenant, token) -> "refresh-token");
+        OfflinePlan.Result result = OfflinePlan.run(OfflinePlan.Options.of("dev", config).secretKeys(Set.of()));
 
         assertThat(result.errors()).anySatisfy(error -> assertThat(error)
                 .contains("spillway:proxyApiKeys is stored in plain text").contains("pulumi config set --secret proxyApiKeys"));
@@ -327,7 +339,9 @@ class StackPlanTest {
 
     @Test
     void imageBuildWaitsForThePullGrantSoItHasTimeToPropagate() {
-        assertThat(cleanPlan().named(IMAGE, "proxy-image").dependsOn()).contains(ROLE + "::proxy-acr-pull");
+        assertThat(cleanPlan("imageBuilder", "local").named(IMAGE, "proxy-image").dependsOn()).contains(ROLE + "::proxy-acr-pull");
+        assertThat(cleanPlan().ofType(TASK_RUN)).singleElement().satisfies(run ->
+                assertThat(run.dependsOn()).contains(ROLE + "::proxy-acr-pull"));
     }
 
     private static List<String> names(OfflinePlan.Result result) {
@@ -349,8 +363,8 @@ class StackPlanTest {
     }
 
     @Test
-    void imageIsBuiltForAmd64PushedWithAnExchangedTokenAndDeployedByDigest() {
-        OfflinePlan.Result result = cleanPlan();
+    void localBuildIsForAmd64PushedWithAnExchangedTokenAndDeployedByDigest() {
+        OfflinePlan.Result result = cleanPlan("imageBuilder", "local");
 
         JsonNode image = result.named(IMAGE, "proxy-image").inputs();
         assertThat(image.path("build").path("dockerfile").asText()).isEqualTo("../proxy/Dockerfile");
@@ -366,6 +380,7 @@ class StackPlanTest {
         OfflinePlan.Result result = cleanPlan("proxyImage", "example.azurecr.io/spillway-proxy@sha256:" + "ab".repeat(32));
 
         assertThat(result.ofType(IMAGE)).isEmpty();
+        assertThat(result.ofType(TASK_RUN)).isEmpty();
         assertThat(result.named(APP, "proxy").inputs().path("template").path("containers").get(0).path("image").asText())
                 .startsWith("example.azurecr.io/spillway-proxy@sha256:");
     }

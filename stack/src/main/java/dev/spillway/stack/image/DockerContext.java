@@ -45,6 +45,11 @@ public final class DockerContext {
         }
     }
 
+    /** The context's folder. */
+    public Path root() {
+        return root;
+    }
+
     /** Whether a path (relative to the root, with {@code /} separators) is sent to the builder. */
     public boolean includes(String relativePath) {
         String path = clean(relativePath);

@@ -27,6 +27,28 @@ public final class OfflineMocks implements Mocks {
     public static final String DEPLOYER_OBJECT = "00000000-0000-0000-0000-0000000d0b1e";
     public static final String DEPLOYER_CLIENT = "00000000-0000-0000-0000-0000000dc11e";
     public static final String FQDN = "proxy.example.eastus.azurecontainerapps.io";
+    public static final String BUILD_DIGEST = "sha256:" + "fedcba9876543210".repeat(4);
+    public static final String BUILD_RUN_ID = "ca1";
+    public static final String UPLOAD_URL = "https://offline.blob.core.windows.net/source/upload.tar.gz?sv=2026&sig=offline-sas";
+    public static final String UPLOAD_PATH = "source/202612010000/offline.tar.gz";
+
+    private final String buildStatus;
+    private final String buildError;
+
+    /** Azure where every registry build succeeds. */
+    public OfflineMocks() {
+        this("Succeeded", "");
+    }
+
+    private OfflineMocks(String buildStatus, String buildError) {
+        this.buildStatus = buildStatus;
+        this.buildError = buildError;
+    }
+
+    /** Azure where every registry build fails with this error. */
+    public static OfflineMocks failingBuilds(String error) {
+        return new OfflineMocks("Failed", error);
+    }
 
     @Override
     public CompletableFuture<ResourceResult> newResourceAsync(ResourceArgs args) {
@@ -65,6 +87,20 @@ public final class OfflineMocks implements Mocks {
                 }
                 state.put("identity", identity);
             }
+            case "azure-native:containerregistry:TaskRun" -> {
+                Map<String, Object> request = map(args.inputs.get("runRequest"));
+                List<Map<String, Object>> images = new java.util.ArrayList<>();
+                if (request.get("imageNames") instanceof List<?> names && buildStatus.equals("Succeeded")) {
+                    for (Object image : names) {
+                        String[] repositoryAndTag = String.valueOf(image).split(":", 2);
+                        images.add(Map.of("registry", "registry.azurecr.io", "repository", repositoryAndTag[0],
+                                "tag", repositoryAndTag.length > 1 ? repositoryAndTag[1] : "latest", "digest", BUILD_DIGEST));
+                    }
+                }
+                state.put("runResult", Map.of("runId", BUILD_RUN_ID, "status", buildStatus, "runErrorMessage", buildError,
+                        "outputImages", images, "id", "run-id", "name", BUILD_RUN_ID, "type", "Microsoft.ContainerRegistry/registries/runs"));
+                state.put("provisioningState", "Succeeded");
+            }
             case "docker:index/image:Image" -> {
                 String image = text(args.inputs, "imageName", "image:latest");
                 state.put("repoDigest", image.replaceAll(":[^:/]*$", "") + "@sha256:" + "0123456789abcdef".repeat(4));
@@ -82,6 +118,8 @@ public final class OfflineMocks implements Mocks {
             case "azure-native:authorization:getClientConfig" ->
                     Map.of("clientId", DEPLOYER_CLIENT, "objectId", DEPLOYER_OBJECT, "subscriptionId", SUBSCRIPTION, "tenantId", TENANT);
             case "azure-native:authorization:getClientToken" -> Map.of("token", "offline-entra-token");
+            case "azure-native:containerregistry:listRegistryBuildSourceUploadUrl" ->
+                    Map.of("uploadUrl", UPLOAD_URL, "relativePath", UPLOAD_PATH);
             case "azure-native:operationalinsights:getSharedKeys" -> Map.of("primarySharedKey", "offline-shared-key",
                     "secondarySharedKey", "offline-shared-key-2");
             default -> Map.of();

@@ -11,7 +11,7 @@ import com.pulumi.test.TestOptions;
 import com.pulumi.test.TestResult;
 import com.pulumi.test.internal.PulumiTestInternal;
 import dev.spillway.stack.App;
-import dev.spillway.stack.RegistryTokenExchange;
+import dev.spillway.stack.RegistryDataPlane;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,37 +51,65 @@ public final class OfflinePlan {
 
     private OfflinePlan() {}
 
-    /** @param config this project's keys (without the {@code spillway:} prefix) to their values; lists as JSON */
-    public static Result run(String stack, Map<String, String> config) {
-        return run(stack, config, false, SECRET_KEYS, (server, tenant, token) -> "offline-registry-refresh-token");
+    /**
+     * One offline run.
+     *
+     * @param config     this project's keys (without the {@code spillway:} prefix) to their values; lists as JSON
+     * @param preview    run as {@code pulumi preview} does (a dry run)
+     * @param secretKeys the keys the stack stores encrypted
+     * @param registry   stands in for the program's calls to the registry outside the engine
+     * @param mocks      stands in for Azure
+     */
+    public record Options(String stack, Map<String, String> config, boolean preview, Set<String> secretKeys,
+                          RegistryDataPlane registry, OfflineMocks mocks) {
+
+        /** The stack with this config, as `pulumi up` would run it, with fakes that call nothing. */
+        public static Options of(String stack, Map<String, String> config) {
+            return new Options(stack, config, false, SECRET_KEYS, new RegistryDataPlane(
+                    (server, tenant, token) -> "offline-registry-refresh-token", (url, archive) -> { }), new OfflineMocks());
+        }
+
+        public Options preview(boolean dryRun) {
+            return new Options(stack, config, dryRun, secretKeys, registry, mocks);
+        }
+
+        public Options secretKeys(Set<String> keys) {
+            return new Options(stack, config, preview, keys, registry, mocks);
+        }
+
+        public Options registry(RegistryDataPlane dataPlane) {
+            return new Options(stack, config, preview, secretKeys, dataPlane, mocks);
+        }
+
+        public Options mocks(OfflineMocks azure) {
+            return new Options(stack, config, preview, secretKeys, registry, azure);
+        }
     }
 
-    /**
-     * @param preview        run as {@code pulumi preview} does (a dry run)
-     * @param secretKeys     the keys the stack stores encrypted
-     * @param registryTokens stands in for the registry's token exchange, the program's one call outside the engine
-     */
-    public static Result run(String stack, Map<String, String> config, boolean preview, Set<String> secretKeys,
-                             RegistryTokenExchange registryTokens) {
+    /** @param config this project's keys (without the {@code spillway:} prefix) to their values; lists as JSON */
+    public static Result run(String stack, Map<String, String> config) {
+        return run(Options.of(stack, config));
+    }
+
+    public static Result run(Options options) {
         Map<String, String> full = new HashMap<>();
         Set<String> secrets = new HashSet<>();
-        config.forEach((key, value) -> {
+        options.config().forEach((key, value) -> {
             String fullKey = key.contains(":") ? key : PROJECT + ":" + key;
             full.put(fullKey, value);
-            if (secretKeys.contains(key)) {
+            if (options.secretKeys().contains(key)) {
                 secrets.add(fullKey);
             }
         });
-        OfflineMocks mocks = new OfflineMocks();
-        PlanRecorder recorder = new PlanRecorder(mocks);
+        PlanRecorder recorder = new PlanRecorder(options.mocks());
         try {
             PulumiTestInternal test = PulumiTestInternal.builder()
-                    .options(TestOptions.builder().projectName(PROJECT).stackName(stack).preview(preview).build())
-                    .mocks(mocks)
+                    .options(TestOptions.builder().projectName(PROJECT).stackName(options.stack()).preview(options.preview()).build())
+                    .mocks(options.mocks())
                     .monitorDecorator(ignored -> recorder)
                     .config(full, secrets)
                     .build();
-            TestResult result = test.runTest(ctx -> App.stack(ctx, registryTokens));
+            TestResult result = test.runTest(ctx -> App.stack(ctx, options.registry()));
             Map<String, Object> outputs = new LinkedHashMap<>();
             result.outputs().forEach((name, output) -> outputs.put(name, value(output)));
             List<String> errors = new java.util.ArrayList<>(result.errors());
@@ -128,6 +156,10 @@ public final class OfflinePlan {
                 ArrayNode aliases = node.putArray("aliases");
                 resource.aliases().forEach(aliases::add);
             }
+            if (!resource.ignoreChanges().isEmpty()) {
+                ArrayNode ignored = node.putArray("ignoreChanges");
+                resource.ignoreChanges().forEach(ignored::add);
+            }
             if (resource.deleteBeforeReplace()) {
                 node.put("deleteBeforeReplace", true);
             }
@@ -158,7 +190,9 @@ public final class OfflinePlan {
         config.putAll(overrides);
         Result result = run(stack, config);
         if (!result.errors().isEmpty()) {
-            result.errors().forEach(error -> System.err.println("plan: " + error));
+            // The engine's own line repeats the whole java command line; the program's message follows it.
+            result.errors().stream().filter(error -> !error.startsWith("Running program [")).distinct()
+                    .forEach(error -> System.err.println("plan: " + error));
             System.exit(2);
         }
         System.out.println(toJson(result));

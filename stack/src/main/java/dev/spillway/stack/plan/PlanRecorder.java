@@ -43,7 +43,8 @@ final class PlanRecorder extends MockMonitor {
         request.getAliasURNsList().forEach(urn -> aliases.add(nameOf(urn)));
         planned.add(new PlannedResource(request.getType(), request.getName(), json(request.getObject()), dependsOn,
                 request.getParent().isEmpty() ? null : shortUrn(request.getParent()),
-                aliases.stream().filter(alias -> !alias.isEmpty()).distinct().sorted().toList(), request.getDeleteBeforeReplace()));
+                aliases.stream().filter(alias -> !alias.isEmpty()).distinct().sorted().toList(), request.getDeleteBeforeReplace(),
+                List.copyOf(request.getIgnoreChangesList())));
         return super.registerResourceAsync(resource, request);
     }
 

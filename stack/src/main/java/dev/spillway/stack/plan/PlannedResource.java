@@ -10,6 +10,7 @@ import java.util.List;
  * @param dependsOn every resource it waits for ({@code type::name}): explicit dependsOn and inputs taken from others
  * @param aliases   former names that Pulumi matches against the state, so a rename does not replace it
  * @param deleteBeforeReplace whether a replacement deletes the old one first
+ * @param ignoreChanges input properties whose changes Pulumi does not act on
  */
 public record PlannedResource(String type, String name, JsonNode inputs, List<String> dependsOn, String parent,
-                              List<String> aliases, boolean deleteBeforeReplace) {}
+                              List<String> aliases, boolean deleteBeforeReplace, List<String> ignoreChanges) {}
