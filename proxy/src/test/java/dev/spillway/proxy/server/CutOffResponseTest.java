@@ -80,4 +80,14 @@ class CutOffResponseTest {
         assertThat(answer.statusLine()).startsWith("HTTP/1.1 502");
         assertThat(answer.body()).contains("\"code\":\"backend_unavailable\"");
     }
+
+    @Test
+    void streamCutMidwayReachesAnHttp10ClientAsAResetNotAnOrderlyClose() {
+        raw = new RawBackend(RawBackend.Behaviour.STREAM_THEN_DIE);
+        RunningProxy proxy = servers.proxy().backend("dying", raw.url(), 1, "k").start();
+
+        RawClient.Answer answer = RawClient.send(proxy.url(), RawClient.post(PATH, "HTTP/1.0", RunningProxy.chatBody(true)), Duration.ofSeconds(10));
+
+        assertThat(answer.reset()).as("an HTTP/1.0 body cannot be chunked: only a reset tells the client it was cut").isTrue();
+    }
 }

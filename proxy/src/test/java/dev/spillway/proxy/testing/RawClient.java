@@ -19,8 +19,11 @@ public final class RawClient {
 
     private RawClient() {}
 
-    /** What came back: every byte until the server closed, and whether it closed (rather than the read timing out). */
-    public record Answer(String text, boolean closed) {
+    /**
+     * What came back: every byte until the server closed, whether it closed (rather than the read
+     * timing out), and whether it ended with a reset rather than an orderly close.
+     */
+    public record Answer(String text, boolean closed, boolean reset) {
         public String statusLine() {
             int end = text.indexOf("\r\n");
             return end < 0 ? text : text.substring(0, end);
@@ -53,11 +56,11 @@ public final class RawClient {
                     answer.write(buffer, 0, read);
                 }
             } catch (SocketTimeoutException stillOpen) {
-                return new Answer(answer.toString(StandardCharsets.ISO_8859_1), false);
+                return new Answer(answer.toString(StandardCharsets.ISO_8859_1), false, false);
             } catch (IOException reset) {
-                // A reset ends the answer as surely as a close does.
+                return new Answer(answer.toString(StandardCharsets.ISO_8859_1), true, true);
             }
-            return new Answer(answer.toString(StandardCharsets.ISO_8859_1), true);
+            return new Answer(answer.toString(StandardCharsets.ISO_8859_1), true, false);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
