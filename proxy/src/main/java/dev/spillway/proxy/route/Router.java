@@ -38,8 +38,9 @@ public final class Router {
 
     /**
      * Chooses the endpoint for the next attempt and counts it as in flight until {@link #finished}.
-     * Each backend is offered at most once per request, whatever the filter says: the loop that
-     * calls this must end after as many attempts as there are backends.
+     * Each backend is offered at most once per request, whatever the filter says, so a request's
+     * failover loop ends after at most as many attempts as there are backends. A backend whose
+     * last slot another request took since the filter looked is passed over like a full one.
      *
      * @param tried           endpoints this request has already been sent to
      * @param estimatedTokens the request's cost against quota, as the service will estimate it

@@ -23,8 +23,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpFields;
@@ -230,6 +230,7 @@ final class ProxyHandler {
             }
             // Nothing reached the client: an ordinary failed attempt, sent, so replayed only if the policy allows.
             router.failed(endpoint);
+            exchange.attempts.set(exchange.attempts.size() - 1, new AttemptRecord(endpoint, status, AttemptOutcome.FAILED, toHeaders));
             log.failed(endpoint, "response broke before its first body byte");
             lastFailure = brokeBeforeBody();
             if (!replay.replayAfterSent()) {
