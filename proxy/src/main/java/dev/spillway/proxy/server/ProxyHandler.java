@@ -52,12 +52,13 @@ final class ProxyHandler {
     private final Forwarder forwarder;
     private final ResponseRelay relay;
     private final AttemptLog log;
+    private final FailoverAnswers answers;
     private final ProxyMetrics metrics;
     private final Drain drain;
     private final int maxConcurrentRequests;
 
     ProxyHandler(InboundAuth auth, RequestBodyReader bodies, RequestInspector inspector, Router router,
-                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, ProxyMetrics metrics, Drain drain,
+                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, FailoverAnswers answers, ProxyMetrics metrics, Drain drain,
                  int maxConcurrentRequests) {
         this.auth = auth;
         this.bodies = bodies;
@@ -66,6 +67,7 @@ final class ProxyHandler {
         this.forwarder = forwarder;
         this.relay = relay;
         this.log = log;
+        this.answers = answers;
         this.metrics = metrics;
         this.drain = drain;
         this.maxConcurrentRequests = maxConcurrentRequests;
@@ -151,20 +153,18 @@ final class ProxyHandler {
             if (decision instanceof RouteDecision.Exhausted exhausted) {
                 if (held == null && lastFailure == null && !throttledHere && exhausted.saturated()) {
                     exchange.outcome = RequestOutcome.FAILED;
-                    ctx.header("Retry-After", "1");
-                    ErrorResponses.send(ctx, 503, "backends_saturated", "Every backend that could serve this request has "
-                            + "as many requests in flight as the proxy allows (SPILLWAY_MAX_REQUESTS_PER_BACKEND). Retry in a moment.");
+                    answers.saturated(ctx);
                     return;
                 }
                 if (held != null) {
                     // The last backend's own error says more than anything the proxy could make up.
                     exchange.outcome = RequestOutcome.FAILED;
                     if (!relay(ctx, held)) {
-                        exhausted(ctx, deployment, 0, false, brokeBeforeBody());
+                        answers.exhausted(ctx, deployment, 0, router.nowMillis(), false, brokeBeforeBody());
                     }
                 } else {
                     exchange.outcome = throttledHere || tried.isEmpty() || lastFailure == null ? RequestOutcome.BLOCKED : RequestOutcome.FAILED;
-                    exhausted(ctx, deployment, exhausted.availableAtMillis(), throttledHere, lastFailure);
+                    answers.exhausted(ctx, deployment, exhausted.availableAtMillis(), router.nowMillis(), throttledHere, lastFailure);
                 }
                 return;
             }
@@ -189,7 +189,7 @@ final class ProxyHandler {
                 lastFailure = failure;
                 if (failure.sent() && !replay.replayAfterSent()) {
                     exchange.outcome = RequestOutcome.FAILED;
-                    notReplayed(ctx, deployment, failure);
+                    answers.notReplayed(ctx, deployment, failure);
                     return;
                 }
                 continue;
@@ -215,7 +215,7 @@ final class ProxyHandler {
                     // The account may have acted before it failed; its own answer is the honest one.
                     exchange.outcome = RequestOutcome.FAILED;
                     if (!relay(ctx, attempt)) {
-                        notReplayed(ctx, deployment, brokeBeforeBody());
+                        answers.notReplayed(ctx, deployment, brokeBeforeBody());
                     }
                     return;
                 }
@@ -235,7 +235,7 @@ final class ProxyHandler {
             lastFailure = brokeBeforeBody();
             if (!replay.replayAfterSent()) {
                 exchange.outcome = RequestOutcome.FAILED;
-                notReplayed(ctx, deployment, lastFailure);
+                answers.notReplayed(ctx, deployment, lastFailure);
                 return;
             }
         }
@@ -316,38 +316,6 @@ final class ProxyHandler {
         endPoint.close();
     }
 
-    /** The attempt may have reached the backend, and the request is not one the proxy may send twice. */
-    private void notReplayed(Context ctx, String deployment, UpstreamResult.Failure failure) {
-        boolean timeout = failure.kind() == UpstreamResult.Kind.TIMEOUT;
-        log.exhausted(deployment, timeout ? 504 : 502, 0);
-        String what = timeout ? "did not answer in time" : "broke the connection";
-        ErrorResponses.send(ctx, timeout ? 504 : 502, timeout ? "backend_timeout" : "backend_unavailable",
-                "The backend " + what + " after the request was sent. This request creates or changes an object, "
-                + "so the proxy did not send it to another account: check whether it took effect before sending it again.");
-    }
-
-    private void exhausted(Context ctx, String deployment, long availableAtMillis, boolean throttled, UpstreamResult.Failure lastFailure) {
-        String target = deployment.isEmpty() ? "this request" : "deployment '" + deployment + "'";
-        if (throttled || lastFailure == null) {
-            long waitMillis = Math.max(0, availableAtMillis - router.nowMillis());
-            long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
-            ctx.header("Retry-After", Long.toString(waitSeconds));
-            ctx.header("retry-after-ms", Long.toString(waitMillis));
-            log.exhausted(deployment, 429, waitMillis);
-            ErrorResponses.send(ctx, 429, "429", "Every backend for " + target + " is rate limited. Please retry after "
-                    + waitSeconds + " seconds.");
-            return;
-        }
-        log.exhausted(deployment, lastFailure.kind() == UpstreamResult.Kind.TIMEOUT ? 504 : 502, 0);
-        switch (lastFailure.kind()) {
-            case TIMEOUT -> ErrorResponses.send(ctx, 504, "backend_timeout", "No backend answered " + target
-                    + " in time. Retry later; if this persists, the proxy's SPILLWAY_HEADERS_TIMEOUT_MS may be too short.");
-            case CREDENTIAL -> ErrorResponses.send(ctx, 502, "backend_credential_unavailable", "The proxy could not get "
-                    + "a token for its backends. Check its managed identity (AZURE_CLIENT_ID) and role assignments.");
-            default -> ErrorResponses.send(ctx, 502, "backend_unavailable", "No backend could be reached for " + target
-                    + ". Retry later.");
-        }
-    }
 
     /** Answers 401/403/503 itself when the caller may not in; shared with the status endpoints. */
     static boolean authorized(Context ctx, InboundAuth auth) {

@@ -45,8 +45,9 @@ public final class ProxyServer implements AutoCloseable {
                        ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends) {
         this.forwarder = forwarder;
         this.limits = limits;
+        AttemptLog attemptLog = new AttemptLog();
         ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout()), new RequestInspector(), router,
-                forwarder, new ResponseRelay(), new AttemptLog(), metrics, drain, limits.maxConcurrentRequests());
+                forwarder, new ResponseRelay(), attemptLog, new FailoverAnswers(attemptLog), metrics, drain, limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;
