@@ -63,6 +63,7 @@ final class HeaderDeadline extends AbstractLifeCycle {
         }
     }
 
+    /** Read from the scheduler's thread without the connection's lock: a stale read only delays the close by one sweep. */
     private boolean overdue(HttpParser parser, long now) {
         return !parser.isStart() && parser.inHeaderState() && now - parser.getBeginNanoTime() > deadlineNanos;
     }
