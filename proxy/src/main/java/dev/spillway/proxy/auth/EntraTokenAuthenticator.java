@@ -3,7 +3,9 @@ package dev.spillway.proxy.auth;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.JWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
@@ -35,13 +37,17 @@ import org.slf4j.LoggerFactory;
  * gets them for {@code https://cognitiveservices.azure.com}. The signature is checked with
  * Nimbus JOSE+JWT against the tenant's published keys (RS256 only, so {@code none} and HMAC
  * tokens never pass); then issuer, tenant, audience, expiry and not-before, each with a message
- * of its own; then the optional allow-list of principals.
+ * of its own; then the optional allow-list of principals. A token whose signature verified is
+ * remembered by its hash until it expires ({@link VerifiedTokens}); its claims are checked again
+ * on every request.
  */
 public final class EntraTokenAuthenticator implements Authenticator {
 
     static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
     static final Duration KEYS_CACHED_FOR = Duration.ofHours(12);
     static final Duration KEY_REFRESH_MIN_INTERVAL = Duration.ofMinutes(1);
+    /** Distinct live tokens remembered as verified; a tenant's callers rarely hold more at once. */
+    static final int MAX_VERIFIED_TOKENS = 10_000;
     private static final Logger log = LoggerFactory.getLogger(EntraTokenAuthenticator.class);
 
     private final String tenantId;
@@ -52,6 +58,8 @@ public final class EntraTokenAuthenticator implements Authenticator {
     private final ResourceRetriever retriever;
     private final InstantSource clock;
     private final ReentrantLock building = new ReentrantLock();
+    private final JWSVerifierFactory verifiers;
+    private final VerifiedTokens verified = new VerifiedTokens(MAX_VERIFIED_TOKENS, CLOCK_SKEW.toMillis());
     private volatile DefaultJWTProcessor<SecurityContext> processor;
 
     public EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, InstantSource clock) {
@@ -59,6 +67,13 @@ public final class EntraTokenAuthenticator implements Authenticator {
     }
 
     EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, ResourceRetriever retriever, InstantSource clock) {
+        this(config, allowedPrincipals, retriever, clock, new DefaultJWSVerifierFactory());
+    }
+
+    /** @param verifiers makes the RS256 verifiers; tests count them */
+    EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, ResourceRetriever retriever, InstantSource clock,
+                            JWSVerifierFactory verifiers) {
+        this.verifiers = verifiers;
         this.tenantId = config.tenantId();
         this.audiences = config.audiences().stream().map(EntraTokenAuthenticator::withoutTrailingSlash).collect(Collectors.toUnmodifiableSet());
         this.issuers = Set.of("https://sts.windows.net/" + tenantId + "/", config.authority() + "/" + tenantId + "/v2.0");
@@ -73,6 +88,14 @@ public final class EntraTokenAuthenticator implements Authenticator {
         String token = Authenticator.bearer(header);
         if (token == null || !looksLikeJwt(token)) {
             return new AuthResult.NotPresented();
+        }
+        JWTClaimsSet known = verified.get(token, clock.millis());
+        if (known != null) {
+            try {
+                return checkClaims(known, metadata.get().issuer());
+            } catch (IOException e) {
+                return metadataUnavailable(e);
+            }
         }
         JWT parsed;
         try {
@@ -94,9 +117,7 @@ public final class EntraTokenAuthenticator implements Authenticator {
             document = metadata.get();
             verifier = processor(document);
         } catch (IOException e) {
-            log.warn("Cannot validate Entra ID tokens: tenant metadata unavailable ({})", e.getClass().getSimpleName());
-            return new AuthResult.Rejected(503, "auth_unavailable",
-                    "The proxy cannot validate Entra ID tokens right now (tenant metadata unreachable). Retry shortly.");
+            return metadataUnavailable(e);
         }
         JWTClaimsSet claims;
         try {
@@ -106,7 +127,14 @@ public final class EntraTokenAuthenticator implements Authenticator {
         } catch (JOSEException e) {
             return reject("invalid_token", "The bearer token's signature could not be verified.");
         }
+        verified.put(token, claims, clock.millis());
         return checkClaims(claims, document.issuer());
+    }
+
+    private static AuthResult metadataUnavailable(IOException e) {
+        log.warn("Cannot validate Entra ID tokens: tenant metadata unavailable ({})", e.getClass().getSimpleName());
+        return new AuthResult.Rejected(503, "auth_unavailable",
+                "The proxy cannot validate Entra ID tokens right now (tenant metadata unreachable). Retry shortly.");
     }
 
     private AuthResult checkClaims(JWTClaimsSet claims, String metadataIssuer) {
@@ -163,6 +191,7 @@ public final class EntraTokenAuthenticator implements Authenticator {
                         .build();
                 DefaultJWTProcessor<SecurityContext> jwt = new DefaultJWTProcessor<>();
                 jwt.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.RS256, keys));
+                jwt.setJWSVerifierFactory(verifiers);
                 // Claims are checked in checkClaims, so that each failure gets a message of its own.
                 jwt.setJWTClaimsSetVerifier(null);
                 processor = jwt;

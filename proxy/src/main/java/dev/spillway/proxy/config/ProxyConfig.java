@@ -40,12 +40,14 @@ public record ProxyConfig(
      * @param maxRequestsPerBackend attempts in flight to one backend; a backend at its cap is skipped
      * @param maxHeaderBytes        request header size limit; larger gets 431
      * @param clientIdleTimeout     a client connection silent this long is closed (slow headers or body)
+     * @param clientHeaderTimeout   the request line and headers must arrive within this time, however steadily they trickle
+     * @param maxConnections        open client connections; beyond, new ones wait in the accept queue
      * @param bodyTimeout           the whole request body must arrive within this time, else 408
      * @param drainGrace            after SIGTERM, how long new requests are still taken while /readyz says 503
      * @param drainTimeout          after SIGTERM, how long in-flight requests and streams may run before exit
      */
     public record Limits(int maxConcurrentRequests, int maxRequestsPerBackend, int maxHeaderBytes,
-                         Duration clientIdleTimeout, Duration bodyTimeout, Duration drainGrace, Duration drainTimeout) {}
+                         Duration clientIdleTimeout, Duration clientHeaderTimeout, int maxConnections, Duration bodyTimeout, Duration drainGrace, Duration drainTimeout) {}
 
     /** The load-balancing policies a user can pick with {@code SPILLWAY_POLICY}. */
     public enum BalancingPolicy {

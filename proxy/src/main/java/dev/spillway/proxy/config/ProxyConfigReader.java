@@ -51,6 +51,8 @@ public final class ProxyConfigReader {
                         (int) number(env, "SPILLWAY_MAX_REQUESTS_PER_BACKEND", 6_000, 1, 1_000_000),
                         (int) number(env, "SPILLWAY_MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
                         Duration.ofMillis(number(env, "SPILLWAY_CLIENT_IDLE_TIMEOUT_MS", 30_000, 100, Integer.MAX_VALUE)),
+                        Duration.ofMillis(number(env, "SPILLWAY_CLIENT_HEADER_TIMEOUT_MS", 60_000, 100, Integer.MAX_VALUE)),
+                        (int) number(env, "SPILLWAY_MAX_CONNECTIONS", 20_000, 1, 10_000_000),
                         Duration.ofMillis(number(env, "SPILLWAY_BODY_TIMEOUT_MS", 60_000, 100, Integer.MAX_VALUE)),
                         Duration.ofMillis(number(env, "SPILLWAY_DRAIN_GRACE_MS", 3_000, 0, Integer.MAX_VALUE)),
                         Duration.ofMillis(number(env, "SPILLWAY_DRAIN_TIMEOUT_MS", 30_000, 0, Integer.MAX_VALUE))));

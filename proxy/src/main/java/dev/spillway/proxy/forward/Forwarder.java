@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.InputStreamResponseListener;
@@ -77,8 +78,11 @@ public final class Forwarder implements AutoCloseable {
                         }
                     });
         } catch (CredentialUnavailableException e) {
-            return new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, e.getMessage());
+            return new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, e.getMessage(), false);
         }
+        // Set once the request starts to be written on a connection: before that, it cannot have reached the backend.
+        AtomicBoolean began = new AtomicBoolean();
+        outgoing.onRequestBegin(r -> began.set(true));
         if (request.body().length > 0) {
             String contentType = request.headers().get("Content-Type");
             outgoing.body(new BytesRequestContent(contentType, request.body()));
@@ -87,34 +91,38 @@ public final class Forwarder implements AutoCloseable {
         outgoing.send(listener);
         try {
             org.eclipse.jetty.client.Response response = listener.get(headersTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            return new UpstreamResult.Response(response.getStatus(), response.getHeaders(), listener.getInputStream());
+            return new UpstreamResult.Response(response.getStatus(), response.getHeaders(), listener.getInputStream(), client.getScheduler());
         } catch (TimeoutException e) {
             outgoing.abort(e);
             return new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT,
-                    "no response headers within " + headersTimeout.toMillis() + " ms");
+                    "no response headers within " + headersTimeout.toMillis() + " ms", began.get());
         } catch (ExecutionException e) {
-            return failure(e.getCause());
+            return failure(e.getCause(), began.get());
         } catch (InterruptedException e) {
             outgoing.abort(e);
             Thread.currentThread().interrupt();
-            return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, "interrupted");
+            return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, "interrupted", began.get());
         }
     }
 
-    private static UpstreamResult.Failure failure(Throwable cause) {
+    private static UpstreamResult.Failure failure(Throwable cause, boolean sent) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
                     || t instanceof UnresolvedAddressException) {
-                return new UpstreamResult.Failure(UpstreamResult.Kind.CONNECT, describe(t));
+                return new UpstreamResult.Failure(UpstreamResult.Kind.CONNECT, describe(t), sent);
             }
-            if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
-                return new UpstreamResult.Failure(UpstreamResult.Kind.CONNECT, "connect timeout");
+            // Jetty's connect timeout; its idle timeout (a silent backend once connected) is a plain TimeoutException.
+            if (t instanceof SocketTimeoutException) {
+                return new UpstreamResult.Failure(UpstreamResult.Kind.CONNECT, "connect timeout", sent);
+            }
+            if (t instanceof TimeoutException) {
+                return new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT, "no response headers within the headers timeout", sent);
             }
             if (t instanceof CredentialUnavailableException) {
-                return new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, t.getMessage());
+                return new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, t.getMessage(), sent);
             }
         }
-        return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, describe(cause));
+        return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, describe(cause), sent);
     }
 
     private static String describe(Throwable t) {

@@ -5,9 +5,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Which headers cross the proxy. Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one
- * connection and never cross. The client's credentials never reach a backend: the proxy supplies
- * the backend's own credential instead.
+ * Which headers cross the proxy, in both directions. Hop-by-hop headers (RFC 9110 section 7.6.1)
+ * belong to one connection and never cross: the fixed list, and whatever a message's own
+ * {@code Connection} header names. The client's credentials never reach a backend: the proxy
+ * supplies the backend's own credential instead.
  */
 public final class HeaderPolicy {
 
@@ -31,19 +32,29 @@ public final class HeaderPolicy {
                 && !lower.startsWith("x-spillway-");
     }
 
-    /** The proxy's server stamps its own {@code Date}; cookies are not the proxy's business to pass on. */
-    public static boolean forwardsResponseHeader(String name) {
+    /**
+     * The proxy's server stamps its own {@code Date}; cookies are not the proxy's business to pass on.
+     *
+     * @param connectionTokens the lower-cased tokens of the response's {@code Connection} header
+     */
+    public static boolean forwardsResponseHeader(String name, Set<String> connectionTokens) {
         String lower = name.toLowerCase(Locale.ROOT);
-        return !HOP_BY_HOP.contains(lower) && !lower.equals("set-cookie") && !lower.equals("date");
+        return !HOP_BY_HOP.contains(lower) && !connectionTokens.contains(lower)
+                && !lower.equals("set-cookie") && !lower.equals("date");
     }
 
-    public static Set<String> connectionTokens(String connectionHeader) {
-        if (connectionHeader == null || connectionHeader.isBlank()) {
-            return Set.of();
-        }
+    /** @param connectionHeaders every value of a message's {@code Connection} header (it may be repeated) */
+    public static Set<String> connectionTokens(Iterable<String> connectionHeaders) {
         Set<String> tokens = new HashSet<>();
-        for (String token : connectionHeader.split(",")) {
-            tokens.add(token.trim().toLowerCase(Locale.ROOT));
+        for (String header : connectionHeaders) {
+            if (header == null) {
+                continue;
+            }
+            for (String token : header.split(",")) {
+                if (!token.isBlank()) {
+                    tokens.add(token.trim().toLowerCase(Locale.ROOT));
+                }
+            }
         }
         return tokens;
     }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Everything the proxy counts, exposed at {@code /metrics} in Prometheus text format. Names follow
  * Prometheus conventions; labels are bounded (backends come from configuration, deployments from
- * the cluster, which remembers a bounded number of them).
+ * the cluster's known ones; a name no account has confirmed is labelled {@code other}).
  */
 public final class ProxyMetrics {
 
@@ -80,11 +80,17 @@ public final class ProxyMetrics {
                 .tag("reason", reason).register(registry).increment();
     }
 
-    /** An attempt's response headers arrived (or it failed) after this long. */
-    public void attempted(Endpoint endpoint, int status, AttemptOutcome outcome, Duration timeToHeaders) {
-        gauges(endpoint);
+    /**
+     * An attempt's response headers arrived (or it failed) after this long.
+     *
+     * @param known whether the endpoint's deployment is known to the cluster; if not, it gets no gauges and the label {@code other}
+     */
+    public void attempted(Endpoint endpoint, boolean known, int status, AttemptOutcome outcome, Duration timeToHeaders) {
+        if (known) {
+            gauges(endpoint);
+        }
         Counter.builder("spillway_upstream_requests").description("Attempts sent to backends, by how they ended")
-                .tag("backend", endpoint.backend().name()).tag("deployment", endpoint.deployment())
+                .tag("backend", endpoint.backend().name()).tag("deployment", known ? endpoint.deployment() : "other")
                 .tag("status", status == 0 ? "none" : Integer.toString(status)).tag("outcome", name(outcome))
                 .register(registry).increment();
         Timer.builder("spillway_upstream_time_to_first_byte").description("From sending an attempt to its response headers")

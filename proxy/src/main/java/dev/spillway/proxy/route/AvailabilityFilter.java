@@ -28,6 +28,11 @@ public final class AvailabilityFilter {
         this.respectQuotaEstimates = respectQuotaEstimates;
     }
 
+    /** Attempts one backend may have in flight; the router takes a slot atomically when it dispatches. */
+    public int maxInFlightPerBackend() {
+        return maxInFlightPerBackend;
+    }
+
     /** @param estimatedTokens the request's cost, as the service will estimate it */
     public Availability filter(List<Endpoint> endpoints, Set<Endpoint> tried, long nowMillis, long estimatedTokens) {
         List<Endpoint> healthy = new ArrayList<>(endpoints.size());

@@ -50,10 +50,23 @@ public final class Endpoint {
         return inFlight.get();
     }
 
-    void dispatched(long estimatedTokens) {
+    /**
+     * Counts an attempt as in flight, unless the backend is already at its cap: taken atomically,
+     * so that requests racing for the last slot cannot both get it.
+     *
+     * @return the quota mark of this attempt, or null when the backend is full
+     */
+    QuotaState.Mark tryDispatch(long estimatedTokens, int maxInFlightPerBackend) {
+        if (!health.tryDispatch(maxInFlightPerBackend)) {
+            return null;
+        }
         inFlight.incrementAndGet();
-        health.dispatched();
-        quota.dispatched(estimatedTokens);
+        return quota.dispatched(estimatedTokens);
+    }
+
+    /** As {@link #tryDispatch} without a cap. */
+    QuotaState.Mark dispatched(long estimatedTokens) {
+        return tryDispatch(estimatedTokens, Integer.MAX_VALUE);
     }
 
     void finished() {
@@ -79,6 +92,20 @@ public final class Endpoint {
     /** When this endpoint may be called again: now, or the end of its throttle or cool-down. */
     public long availableAtMillis(long nowMillis) {
         return Math.max(nowMillis, Math.max(throttledUntilMillis, health.coolingUntilMillis()));
+    }
+
+    /**
+     * One endpoint per backend and deployment, whichever object stands for it: a request's
+     * "tried already" set must recognise a provisional endpoint made again for the next attempt.
+     */
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Endpoint that && backend.name().equals(that.backend.name()) && deployment.equals(that.deployment);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * backend.name().hashCode() + deployment.hashCode();
     }
 
     @Override

@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * Passive health: a backend that failed (5xx, connect error, timeout, 401/403) cools down for a
- * short, fixed time; the next success ends the cool-down at once.
+ * short, fixed time; a success ends the cool-down at once, if its attempt was sent after the
+ * failure (a slow request that was already in flight says nothing about the backend since).
  */
 public final class OutlierDetection {
 
@@ -20,9 +21,10 @@ public final class OutlierDetection {
         }
     }
 
-    public void succeeded(Endpoint endpoint) {
+    /** @param failureCountWhenSent {@link RouteDecision.Attempt#failureCountWhenSent()} of the attempt that succeeded */
+    public void succeeded(Endpoint endpoint, long failureCountWhenSent) {
         if (endpoint.health().coolingUntilMillis() != 0) {
-            endpoint.health().recover();
+            endpoint.health().recover(failureCountWhenSent);
         }
     }
 }

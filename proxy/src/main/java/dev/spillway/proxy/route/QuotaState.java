@@ -4,7 +4,11 @@ package dev.spillway.proxy.route;
  * What an endpoint's last successful response said about its remaining quota
  * ({@code x-ratelimit-remaining-tokens} / {@code -requests}), refilled over time and reduced by
  * what has been sent since. Azure charges a request's estimated cost when it admits it, so the
- * tokens sent since the last observation are already spent, answered or not.
+ * tokens sent since the last observation are already spent, answered or not. A response's figure
+ * covers what was sent up to its own request, not what was sent while it was in flight: each
+ * attempt carries a {@link Mark} of the running totals when it was sent, and an observation keeps
+ * counting everything sent after that mark. An answer to an older request than the last one
+ * observed says nothing newer, and is ignored.
  */
 public final class QuotaState {
 
@@ -16,8 +20,15 @@ public final class QuotaState {
     private long remainingRequests = -1;
     private long limitTokens = -1;
     private long limitRequests = -1;
-    private long tokensSince;
-    private long requestsSince;
+    /** Running totals of everything ever sent to this endpoint. */
+    private long tokensSent;
+    private long requestsSent;
+    /** The totals as they were when the observed response's request was sent. */
+    private long tokensSentBeforeObservation;
+    private long requestsSentBeforeObservation;
+
+    /** Running totals when an attempt was sent, itself included. */
+    public record Mark(long tokensSent, long requestsSent) {}
 
     /** Estimated room on an endpoint now; {@code known} is false before any rate-limit header was seen. */
     public record Headroom(boolean known, long tokens, long requests) {
@@ -32,9 +43,20 @@ public final class QuotaState {
     /** A copy of the last observation, for status pages and gauges; -1 where nothing was seen. */
     public record Snapshot(long observedAtMillis, long remainingTokens, long remainingRequests, long limitTokens, long limitRequests) {}
 
-    /** Any argument may be negative, meaning the header was absent. */
+    /** As {@link #observe(Mark, long, long, long, long, long)} for a response to the latest request sent. */
     synchronized void observe(long remainingTokens, long remainingRequests, long limitTokens, long limitRequests, long nowMillis) {
+        observe(new Mark(tokensSent, requestsSent), remainingTokens, remainingRequests, limitTokens, limitRequests, nowMillis);
+    }
+
+    /**
+     * @param sent the mark of the attempt whose response this is
+     * Any other argument may be negative, meaning the header was absent.
+     */
+    synchronized void observe(Mark sent, long remainingTokens, long remainingRequests, long limitTokens, long limitRequests, long nowMillis) {
         if (remainingTokens < 0 && remainingRequests < 0) {
+            return;
+        }
+        if (observedAtMillis >= 0 && sent.requestsSent() < requestsSentBeforeObservation) {
             return;
         }
         this.remainingTokens = remainingTokens;
@@ -46,13 +68,14 @@ public final class QuotaState {
             this.limitRequests = limitRequests;
         }
         this.observedAtMillis = nowMillis;
-        this.tokensSince = 0;
-        this.requestsSince = 0;
+        this.tokensSentBeforeObservation = Math.min(sent.tokensSent(), tokensSent);
+        this.requestsSentBeforeObservation = Math.min(sent.requestsSent(), requestsSent);
     }
 
-    synchronized void dispatched(long estimatedTokens) {
-        tokensSince += estimatedTokens;
-        requestsSince++;
+    synchronized Mark dispatched(long estimatedTokens) {
+        tokensSent += estimatedTokens;
+        requestsSent++;
+        return new Mark(tokensSent, requestsSent);
     }
 
     public synchronized Headroom headroom(long nowMillis) {
@@ -60,8 +83,8 @@ public final class QuotaState {
             return Headroom.UNKNOWN;
         }
         long elapsed = Math.max(0, nowMillis - observedAtMillis);
-        long tokens = estimate(remainingTokens, limitTokens, TOKEN_WINDOW_MS, elapsed) - tokensSince;
-        long requests = estimate(remainingRequests, limitRequests, REQUEST_WINDOW_MS, elapsed) - requestsSince;
+        long tokens = estimate(remainingTokens, limitTokens, TOKEN_WINDOW_MS, elapsed) - (tokensSent - tokensSentBeforeObservation);
+        long requests = estimate(remainingRequests, limitRequests, REQUEST_WINDOW_MS, elapsed) - (requestsSent - requestsSentBeforeObservation);
         return new Headroom(true, tokens, requests);
     }
 

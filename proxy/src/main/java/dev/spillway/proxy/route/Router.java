@@ -2,6 +2,8 @@ package dev.spillway.proxy.route;
 
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -36,20 +38,33 @@ public final class Router {
 
     /**
      * Chooses the endpoint for the next attempt and counts it as in flight until {@link #finished}.
+     * Each backend is offered at most once per request, whatever the filter says, so a request's
+     * failover loop ends after at most as many attempts as there are backends. A backend whose
+     * last slot another request took since the filter looked is passed over like a full one.
      *
      * @param tried           endpoints this request has already been sent to
      * @param estimatedTokens the request's cost against quota, as the service will estimate it
      */
     public RouteDecision next(String deployment, Set<Endpoint> tried, long estimatedTokens) {
-        Availability available = availability.filter(cluster.endpoints(deployment), tried, clock.millis(), estimatedTokens);
-        return switch (available) {
-            case Availability.Candidates candidates -> {
-                Endpoint chosen = policy.pick(candidates.endpoints(), estimatedTokens);
-                chosen.dispatched(estimatedTokens);
-                yield new RouteDecision.Attempt(chosen);
+        List<Endpoint> endpoints = cluster.endpoints(deployment);
+        Set<Endpoint> passedOver = tried.size() >= endpoints.size() ? new HashSet<>(endpoints) : tried;
+        boolean lostRace = false;
+        while (true) {
+            Availability available = availability.filter(endpoints, passedOver, clock.millis(), estimatedTokens);
+            if (available instanceof Availability.Exhausted exhausted) {
+                return new RouteDecision.Exhausted(exhausted.availableAtMillis(), exhausted.saturated() || lostRace);
             }
-            case Availability.Exhausted exhausted -> new RouteDecision.Exhausted(exhausted.availableAtMillis(), exhausted.saturated());
-        };
+            Endpoint chosen = policy.pick(((Availability.Candidates) available).endpoints(), estimatedTokens);
+            long failures = chosen.health().failureCount();
+            QuotaState.Mark mark = chosen.tryDispatch(estimatedTokens, availability.maxInFlightPerBackend());
+            if (mark != null) {
+                return new RouteDecision.Attempt(chosen, mark, failures);
+            }
+            // Another request took the backend's last slot between the filter and now: pass it over too.
+            passedOver = new HashSet<>(passedOver);
+            passedOver.add(chosen);
+            lostRace = true;
+        }
     }
 
     /** The attempt is over (answered and relayed, discarded, or failed). */
@@ -57,13 +72,35 @@ public final class Router {
         endpoint.finished();
     }
 
-    /** A response other than 429 arrived: learn the quota it reports. */
-    public void observed(Endpoint endpoint, Function<String, String> responseHeader) {
-        endpoint.quota().observe(number(responseHeader.apply("x-ratelimit-remaining-tokens")),
-                number(responseHeader.apply("x-ratelimit-remaining-requests")),
-                number(responseHeader.apply("x-ratelimit-limit-tokens")),
-                number(responseHeader.apply("x-ratelimit-limit-requests")),
-                clock.millis());
+    /**
+     * The endpoint that keeps this one's state: itself once its deployment is known, else null
+     * (a provisional endpoint for a name no account has confirmed yet).
+     */
+    public Endpoint known(Endpoint endpoint) {
+        return cluster.known(endpoint);
+    }
+
+    /**
+     * A response other than 429 arrived: a success proves the deployment exists, and any response
+     * may report the endpoint's quota.
+     */
+    public void observed(RouteDecision.Attempt attempt, int status, Function<String, String> responseHeader) {
+        Endpoint endpoint = attempt.endpoint();
+        Endpoint known = status >= 200 && status < 300 ? cluster.confirm(endpoint) : cluster.known(endpoint);
+        if (known == null) {
+            return;
+        }
+        // A provisional endpoint's mark means nothing to the known one, which has seen nothing sent since.
+        QuotaState.Mark mark = known == endpoint ? attempt.quotaMark() : null;
+        long remainingTokens = number(responseHeader.apply("x-ratelimit-remaining-tokens"));
+        long remainingRequests = number(responseHeader.apply("x-ratelimit-remaining-requests"));
+        long limitTokens = number(responseHeader.apply("x-ratelimit-limit-tokens"));
+        long limitRequests = number(responseHeader.apply("x-ratelimit-limit-requests"));
+        if (mark == null) {
+            known.quota().observe(remainingTokens, remainingRequests, limitTokens, limitRequests, clock.millis());
+        } else {
+            known.quota().observe(mark, remainingTokens, remainingRequests, limitTokens, limitRequests, clock.millis());
+        }
     }
 
     private static long number(String header) {
@@ -77,24 +114,32 @@ public final class Router {
         }
     }
 
-    /** The endpoint answered 429: block it for as long as it asked. Returns how long that is. */
+    /**
+     * The endpoint answered 429: block it for as long as it asked. Returns how long that is. Azure
+     * answers 429 only for a deployment that exists, so this also makes the deployment known.
+     */
     public Duration throttled(Endpoint endpoint, Function<String, String> responseHeader) {
         long now = clock.millis();
         Duration block = throttles.blockFor(responseHeader, now);
-        endpoint.throttleUntil(now + block.toMillis());
-        endpoint.stats().throttledOnce();
+        Endpoint known = cluster.confirm(endpoint);
+        Endpoint blocked = known == null ? endpoint : known;
+        blocked.throttleUntil(now + block.toMillis());
+        blocked.stats().throttledOnce();
         return block;
     }
 
     /** The backend failed in a way that says nothing about the request (5xx, transport, 401/403). */
     public void failed(Endpoint endpoint) {
-        endpoint.stats().failedOnce();
+        Endpoint known = cluster.known(endpoint);
+        (known == null ? endpoint : known).stats().failedOnce();
         outliers.failed(endpoint, clock.millis());
     }
 
-    public void succeeded(Endpoint endpoint) {
-        endpoint.stats().servedOnce();
-        outliers.succeeded(endpoint);
+    /** The backend answered something the client will see (2xx, or a 4xx that is the client's own). */
+    public void succeeded(RouteDecision.Attempt attempt) {
+        Endpoint known = cluster.known(attempt.endpoint());
+        (known == null ? attempt.endpoint() : known).stats().servedOnce();
+        outliers.succeeded(attempt.endpoint(), attempt.failureCountWhenSent());
     }
 
     public long nowMillis() {

@@ -13,24 +13,33 @@ import dev.spillway.proxy.observe.ProxyMetrics.AttemptOutcome;
 import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
 import dev.spillway.proxy.observe.UsageScanner;
 import dev.spillway.proxy.route.Endpoint;
+import dev.spillway.proxy.route.ReplayPolicy;
 import dev.spillway.proxy.route.RouteDecision;
 import dev.spillway.proxy.route.Router;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 
 /**
  * Proxies one {@code /openai/**} request: authenticate, buffer the body, then try endpoints as the
  * {@link Router} directs until one answers with something the client should see, and relay that
  * answer. The rules (DESIGN.md): 429 blocks the endpoint and moves on; 5xx, 401/403 and transport
  * failures cool the backend down and move on; any other answer goes to the client as is; each
- * endpoint is tried at most once; nothing is retried once a byte has reached the client.
+ * backend is tried at most once; nothing is retried once a byte has reached the client; and a
+ * request that creates or changes an object is not replayed once it may have reached a backend
+ * ({@link ReplayPolicy}).
  */
 final class ProxyHandler {
 
@@ -43,12 +52,13 @@ final class ProxyHandler {
     private final Forwarder forwarder;
     private final ResponseRelay relay;
     private final AttemptLog log;
+    private final FailoverAnswers answers;
     private final ProxyMetrics metrics;
     private final Drain drain;
     private final int maxConcurrentRequests;
 
     ProxyHandler(InboundAuth auth, RequestBodyReader bodies, RequestInspector inspector, Router router,
-                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, ProxyMetrics metrics, Drain drain,
+                 Forwarder forwarder, ResponseRelay relay, AttemptLog log, FailoverAnswers answers, ProxyMetrics metrics, Drain drain,
                  int maxConcurrentRequests) {
         this.auth = auth;
         this.bodies = bodies;
@@ -57,6 +67,7 @@ final class ProxyHandler {
         this.forwarder = forwarder;
         this.relay = relay;
         this.log = log;
+        this.answers = answers;
         this.metrics = metrics;
         this.drain = drain;
         this.maxConcurrentRequests = maxConcurrentRequests;
@@ -82,6 +93,11 @@ final class ProxyHandler {
             handle(ctx, exchange);
         } finally {
             drain.exit();
+            // Labelled now, not as they happened: a later attempt's success may have shown the deployment is real.
+            for (AttemptRecord attempt : exchange.attempts) {
+                Endpoint known = router.known(attempt.endpoint());
+                metrics.attempted(known == null ? attempt.endpoint() : known, known != null, attempt.status(), attempt.outcome(), attempt.toHeaders());
+            }
             String label = router.cluster().remembers(exchange.deployment) ? exchange.deployment : "other";
             metrics.requestEnded(label, ctx.statusCode(), exchange.outcome, exchange.tried.size());
         }
@@ -90,6 +106,7 @@ final class ProxyHandler {
     /** What one client request went through, for the metrics recorded when it ends. */
     private static final class Exchange {
         final Set<Endpoint> tried = new HashSet<>();
+        final List<AttemptRecord> attempts = new ArrayList<>(2);
         String deployment = "";
         RequestOutcome outcome = RequestOutcome.REJECTED;
     }
@@ -101,21 +118,31 @@ final class ProxyHandler {
         HttpServletRequest req = ctx.req();
         UpstreamRequest request;
         RequestInspector.RequestFacts facts;
+        ReplayPolicy replay;
         try {
+            CanonicalPath path = CanonicalPath.parse(rawPath(ctx));
             byte[] body = bodies.read(req);
-            String rawPath = req.getRequestURI();
-            facts = inspector.inspect(rawPath, req.getContentType(), body);
-            String pathAndQuery = req.getQueryString() == null ? rawPath : rawPath + "?" + req.getQueryString();
+            facts = inspector.inspect(path, req.getContentType(), body);
+            String pathAndQuery = req.getQueryString() == null ? path.encoded() : path.encoded() + "?" + req.getQueryString();
             request = new UpstreamRequest(req.getMethod(), validTarget(pathAndQuery), forwardedHeaders(req), body);
+            replay = ReplayPolicy.of(req.getMethod(), path.segments());
         } catch (BadRequestException e) {
             ErrorResponses.send(ctx, e.status(), e.code(), e.getMessage());
             return;
         }
         exchange.deployment = facts.deployment();
-        route(ctx, exchange, facts, request);
+        route(ctx, exchange, facts, request, replay);
     }
 
-    private void route(Context ctx, Exchange exchange, RequestInspector.RequestFacts facts, UpstreamRequest request) {
+    /**
+     * The path exactly as the request line sent it, percent-encoding and dot segments intact: what
+     * Jetty decodes and normalises for routing is not what a backend would be sent.
+     */
+    static String rawPath(Context ctx) {
+        return ServletContextRequest.getServletContextRequest(ctx.req()).getHttpURI().getPath();
+    }
+
+    private void route(Context ctx, Exchange exchange, RequestInspector.RequestFacts facts, UpstreamRequest request, ReplayPolicy replay) {
         String deployment = facts.deployment();
         Set<Endpoint> tried = exchange.tried;
         Attempt held = null;
@@ -126,27 +153,28 @@ final class ProxyHandler {
             if (decision instanceof RouteDecision.Exhausted exhausted) {
                 if (held == null && lastFailure == null && !throttledHere && exhausted.saturated()) {
                     exchange.outcome = RequestOutcome.FAILED;
-                    ctx.header("Retry-After", "1");
-                    ErrorResponses.send(ctx, 503, "backends_saturated", "Every backend that could serve this request has "
-                            + "as many requests in flight as the proxy allows (SPILLWAY_MAX_REQUESTS_PER_BACKEND). Retry in a moment.");
+                    answers.saturated(ctx);
                     return;
                 }
                 if (held != null) {
                     // The last backend's own error says more than anything the proxy could make up.
                     exchange.outcome = RequestOutcome.FAILED;
-                    relay(ctx, held);
+                    if (!relay(ctx, held)) {
+                        answers.exhausted(ctx, deployment, 0, router.nowMillis(), false, brokeBeforeBody());
+                    }
                 } else {
                     exchange.outcome = throttledHere || tried.isEmpty() || lastFailure == null ? RequestOutcome.BLOCKED : RequestOutcome.FAILED;
-                    exhausted(ctx, deployment, exhausted.availableAtMillis(), throttledHere, lastFailure);
+                    answers.exhausted(ctx, deployment, exhausted.availableAtMillis(), router.nowMillis(), throttledHere, lastFailure);
                 }
                 return;
             }
             if (held != null) {
                 held.response.discard();
-                router.finished(held.endpoint);
+                router.finished(held.endpoint());
                 held = null;
             }
-            Endpoint endpoint = ((RouteDecision.Attempt) decision).endpoint();
+            RouteDecision.Attempt routed = (RouteDecision.Attempt) decision;
+            Endpoint endpoint = routed.endpoint();
             tried.add(endpoint);
             log.attempt(endpoint, request.pathAndQuery(), tried.size());
             long sent = System.nanoTime();
@@ -155,44 +183,81 @@ final class ProxyHandler {
             if (result instanceof UpstreamResult.Failure failure) {
                 router.finished(endpoint);
                 router.failed(endpoint);
-                metrics.attempted(endpoint, 0, AttemptOutcome.FAILED, toHeaders);
+                exchange.attempts.add(new AttemptRecord(endpoint, 0, AttemptOutcome.FAILED, toHeaders));
                 log.failed(endpoint, failure.kind() == UpstreamResult.Kind.TIMEOUT ? failure.detail()
                         : AttemptLog.words(failure.kind()) + ": " + failure.detail());
                 lastFailure = failure;
+                if (failure.sent() && !replay.replayAfterSent()) {
+                    exchange.outcome = RequestOutcome.FAILED;
+                    answers.notReplayed(ctx, deployment, failure);
+                    return;
+                }
                 continue;
             }
             UpstreamResult.Response response = (UpstreamResult.Response) result;
             int status = response.status();
             if (status == 429) {
                 Duration block = router.throttled(endpoint, response::header);
-                metrics.attempted(endpoint, status, AttemptOutcome.THROTTLED, toHeaders);
+                exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.THROTTLED, toHeaders));
                 log.throttled(endpoint, block);
                 throttledHere = true;
                 response.discard();
                 router.finished(endpoint);
                 continue;
             }
-            router.observed(endpoint, response::header);
+            router.observed(routed, status, response::header);
+            Attempt attempt = new Attempt(routed, response, sent);
             if (status >= 500 || status == 401 || status == 403) {
                 router.failed(endpoint);
-                metrics.attempted(endpoint, status, AttemptOutcome.FAILED, toHeaders);
+                exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.FAILED, toHeaders));
                 log.failed(endpoint, "HTTP " + status);
-                held = new Attempt(endpoint, response, sent);
+                if (status >= 500 && !replay.replayAfterSent()) {
+                    // The account may have acted before it failed; its own answer is the honest one.
+                    exchange.outcome = RequestOutcome.FAILED;
+                    if (!relay(ctx, attempt)) {
+                        answers.notReplayed(ctx, deployment, brokeBeforeBody());
+                    }
+                    return;
+                }
+                held = attempt;
                 continue;
             }
-            router.succeeded(endpoint);
-            metrics.attempted(endpoint, status, AttemptOutcome.SERVED, toHeaders);
+            router.succeeded(routed);
+            exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.SERVED, toHeaders));
             exchange.outcome = tried.size() == 1 ? RequestOutcome.SERVED : RequestOutcome.FAILED_OVER;
-            relay(ctx, new Attempt(endpoint, response, sent));
-            return;
+            if (relay(ctx, attempt)) {
+                return;
+            }
+            // Nothing reached the client: an ordinary failed attempt, sent, so replayed only if the policy allows.
+            router.failed(endpoint);
+            exchange.attempts.set(exchange.attempts.size() - 1, new AttemptRecord(endpoint, status, AttemptOutcome.FAILED, toHeaders));
+            log.failed(endpoint, "response broke before its first body byte");
+            lastFailure = brokeBeforeBody();
+            if (!replay.replayAfterSent()) {
+                exchange.outcome = RequestOutcome.FAILED;
+                answers.notReplayed(ctx, deployment, lastFailure);
+                return;
+            }
         }
     }
 
-    /** An attempt whose response headers arrived. */
-    private record Attempt(Endpoint endpoint, UpstreamResult.Response response, long sentNanos) {}
+    private static UpstreamResult.Failure brokeBeforeBody() {
+        return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, "response broke before its first body byte", true);
+    }
 
-    private void relay(Context ctx, Attempt attempt) {
-        Endpoint endpoint = attempt.endpoint;
+    /** How one attempt went, for the metrics; a name no account has confirmed is labelled "other", so junk cannot grow them. */
+    private record AttemptRecord(Endpoint endpoint, int status, AttemptOutcome outcome, Duration toHeaders) {}
+
+    /** An attempt whose response headers arrived. */
+    private record Attempt(RouteDecision.Attempt routed, UpstreamResult.Response response, long sentNanos) {
+        Endpoint endpoint() {
+            return routed.endpoint();
+        }
+    }
+
+    /** @return false when the backend broke before anything reached the client, which is then untouched */
+    private boolean relay(Context ctx, Attempt attempt) {
+        Endpoint endpoint = attempt.endpoint();
         String contentType = attempt.response.header("Content-Type");
         boolean stream = contentType != null && contentType.startsWith("text/event-stream");
         boolean plain = attempt.response.header("Content-Encoding") == null;
@@ -204,9 +269,13 @@ final class ProxyHandler {
             ResponseRelay.Result result = relay.relay(attempt.response, ctx.res(), new String[] {BACKEND_HEADER, endpoint.backend().name()}, usage);
             switch (result.ending()) {
                 case COMPLETE -> {
-                    if (plain) {
-                        usage.usage().ifPresent(u -> metrics.tokens(endpoint, u.promptTokens(), u.completionTokens()));
+                    Endpoint known = router.known(endpoint);
+                    if (plain && known != null) {
+                        usage.usage().ifPresent(u -> metrics.tokens(known, u.promptTokens(), u.completionTokens()));
                     }
+                }
+                case BROKE_BEFORE_BODY -> {
+                    return false;
                 }
                 case UPSTREAM_BROKE -> {
                     log.streamBroken(endpoint, result.bytes(), result.cause());
@@ -216,6 +285,7 @@ final class ProxyHandler {
                 }
                 case CLIENT_GONE -> log.clientGone(endpoint, result.bytes());
             }
+            return true;
         } finally {
             if (stream) {
                 metrics.streamClosed();
@@ -226,36 +296,26 @@ final class ProxyHandler {
     }
 
     /**
-     * Breaks the client's connection so a cut-off body can never look complete (no final chunk).
-     * Closing the socket, rather than aborting the servlet channel, leaves the framework's request
-     * bookkeeping intact, so the cut is the only thing anyone sees.
+     * Breaks the client's connection so a cut-off body can never look complete: a chunked body
+     * lacks its final chunk, a sized one is short. Closing the socket, rather than aborting the
+     * servlet channel, leaves the framework's request bookkeeping intact, so the cut is the only
+     * thing anyone sees. An HTTP/1.0 client cannot be sent chunks, and its unsized body ends where
+     * the connection closes; it gets a TCP reset instead of a close, which its stack reports as an
+     * error rather than an end.
      */
     private static void abortClientResponse(Context ctx) {
-        ServletContextRequest.getServletContextRequest(ctx.req()).getConnectionMetaData().getConnection().getEndPoint().close();
+        ServletContextRequest request = ServletContextRequest.getServletContextRequest(ctx.req());
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        if (request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_0 && endPoint instanceof SocketChannelEndPoint socket) {
+            try {
+                socket.getChannel().setOption(StandardSocketOptions.SO_LINGER, 0);
+            } catch (java.io.IOException | RuntimeException e) {
+                // The close below still cuts the response; only the reset is lost.
+            }
+        }
+        endPoint.close();
     }
 
-    private void exhausted(Context ctx, String deployment, long availableAtMillis, boolean throttled, UpstreamResult.Failure lastFailure) {
-        String target = deployment.isEmpty() ? "this request" : "deployment '" + deployment + "'";
-        if (throttled || lastFailure == null) {
-            long waitMillis = Math.max(0, availableAtMillis - router.nowMillis());
-            long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
-            ctx.header("Retry-After", Long.toString(waitSeconds));
-            ctx.header("retry-after-ms", Long.toString(waitMillis));
-            log.exhausted(deployment, 429, waitMillis);
-            ErrorResponses.send(ctx, 429, "429", "Every backend for " + target + " is rate limited. Please retry after "
-                    + waitSeconds + " seconds.");
-            return;
-        }
-        log.exhausted(deployment, lastFailure.kind() == UpstreamResult.Kind.TIMEOUT ? 504 : 502, 0);
-        switch (lastFailure.kind()) {
-            case TIMEOUT -> ErrorResponses.send(ctx, 504, "backend_timeout", "No backend answered " + target
-                    + " in time. Retry later; if this persists, the proxy's SPILLWAY_HEADERS_TIMEOUT_MS may be too short.");
-            case CREDENTIAL -> ErrorResponses.send(ctx, 502, "backend_credential_unavailable", "The proxy could not get "
-                    + "a token for its backends. Check its managed identity (AZURE_CLIENT_ID) and role assignments.");
-            default -> ErrorResponses.send(ctx, 502, "backend_unavailable", "No backend could be reached for " + target
-                    + ". Retry later.");
-        }
-    }
 
     /** Answers 401/403/503 itself when the caller may not in; shared with the status endpoints. */
     static boolean authorized(Context ctx, InboundAuth auth) {
@@ -278,7 +338,7 @@ final class ProxyHandler {
     }
 
     private static HttpFields forwardedHeaders(HttpServletRequest req) {
-        Set<String> connectionTokens = HeaderPolicy.connectionTokens(req.getHeader("Connection"));
+        Set<String> connectionTokens = HeaderPolicy.connectionTokens(Collections.list(req.getHeaders("Connection")));
         HttpFields.Mutable headers = HttpFields.build();
         for (String name : Collections.list(req.getHeaderNames())) {
             if (HeaderPolicy.forwardsRequestHeader(name, connectionTokens)) {

@@ -13,6 +13,7 @@ import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +45,9 @@ public final class ProxyServer implements AutoCloseable {
                        ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends) {
         this.forwarder = forwarder;
         this.limits = limits;
+        AttemptLog attemptLog = new AttemptLog();
         ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout()), new RequestInspector(), router,
-                forwarder, new ResponseRelay(), new AttemptLog(), metrics, drain, limits.maxConcurrentRequests());
+                forwarder, new ResponseRelay(), attemptLog, new FailoverAnswers(attemptLog), metrics, drain, limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;
@@ -74,7 +76,22 @@ public final class ProxyServer implements AutoCloseable {
                 connector.setIdleTimeout(limits.clientIdleTimeout().toMillis());
                 // The JDK's default backlog of 50 drops connections when thousands of clients arrive at once.
                 connector.setAcceptQueueSize(4096);
+                connector.addBean(new HeaderDeadline(connector, limits.clientHeaderTimeout()));
+                // Past the cap the connector stops accepting: new connections wait in the accept queue, and
+                // file descriptors and per-connection buffers stay bounded whatever clients do.
+                server.addBean(new NetworkConnectionLimit(limits.maxConnections(), connector));
+                server.setErrorHandler(new JsonErrorHandler());
                 return connector;
+            });
+            // Before auth and before any route: a path that could mean something else to a backend is
+            // refused whatever it would have matched (Jetty resolves dot segments before routing).
+            config.routes.before(ctx -> {
+                try {
+                    CanonicalPath.parse(ProxyHandler.rawPath(ctx));
+                } catch (BadRequestException e) {
+                    ErrorResponses.send(ctx, e.status(), e.code(), e.getMessage());
+                    ctx.skipRemainingHandlers();
+                }
             });
             config.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             config.routes.get("/readyz", this::readiness);

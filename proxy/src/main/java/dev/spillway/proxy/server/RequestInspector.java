@@ -18,24 +18,25 @@ final class RequestInspector {
 
     /** What the service assumes a completion may use when the request sets no limit. */
     static final long DEFAULT_MAX_TOKENS = 4096;
-    private static final String DEPLOYMENTS = "/openai/deployments/";
-    private static final String V1 = "/openai/v1/";
     private final JsonFactory json = new JsonFactory();
 
     /** @param deployment empty when the request names none; {@code estimatedTokens} at least 1 */
     record RequestFacts(String deployment, long estimatedTokens) {}
 
-    /** @param rawPath the request path as sent, percent-encoding intact */
-    RequestFacts inspect(String rawPath, String contentType, byte[] body) throws BadRequestException {
+    /**
+     * @param path the validated path; the deployment is its decoded segment, the same one that is
+     *             forwarded, so routing and quota can never disagree with the backend about it
+     */
+    RequestFacts inspect(CanonicalPath path, String contentType, byte[] body) throws BadRequestException {
+        java.util.List<String> segments = path.segments();
+        boolean v1 = segments.size() > 2 && segments.get(0).equals("openai") && segments.get(1).equals("v1");
         boolean json = body.length > 0 && isJson(contentType, body);
-        BodyFacts facts = json ? read(body, rawPath.startsWith(V1)) : new BodyFacts(null, body.length, -1, false);
+        BodyFacts facts = json ? read(body, v1) : new BodyFacts(null, body.length, -1, false);
         long estimate = Math.max(1, facts.promptChars / 4 + (facts.completion ? (facts.maxTokens > 0 ? facts.maxTokens : DEFAULT_MAX_TOKENS) : 0));
-        if (rawPath.startsWith(DEPLOYMENTS)) {
-            int end = rawPath.indexOf('/', DEPLOYMENTS.length());
-            String deployment = end < 0 ? rawPath.substring(DEPLOYMENTS.length()) : rawPath.substring(DEPLOYMENTS.length(), end);
-            return new RequestFacts(deployment, estimate);
+        if (segments.size() > 2 && segments.get(0).equals("openai") && segments.get(1).equals("deployments")) {
+            return new RequestFacts(segments.get(2), estimate);
         }
-        if (rawPath.startsWith(V1) && json) {
+        if (v1 && json) {
             if (facts.model == null || facts.model.isBlank()) {
                 throw new BadRequestException(400, "missing_model", "A request to /openai/v1/ needs a \"model\" field "
                         + "in its JSON body naming the deployment, such as {\"model\": \"chat\", ...}.");

@@ -225,4 +225,45 @@ class EntraTokenAuthenticatorTest {
         assertThat(result).isInstanceOf(AuthResult.Rejected.class);
         assertThat(((AuthResult.Rejected) result).status()).isEqualTo(503);
     }
+
+    /** Counts the RS256 verifications the authenticator performs. */
+    private static final class CountingVerifiers extends com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory {
+        final java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public com.nimbusds.jose.JWSVerifier createJWSVerifier(JWSHeader header, java.security.Key key) throws com.nimbusds.jose.JOSEException {
+            created.incrementAndGet();
+            return super.createJWSVerifier(header, key);
+        }
+    }
+
+    private EntraTokenAuthenticator counted(CountingVerifiers verifiers, InstantSource clock) {
+        return new EntraTokenAuthenticator(new AuthConfig.EntraConfig(tenant.tenantId(), List.of(FakeEntraTenant.AUDIENCE), tenant.authority()),
+                List.of(), new com.nimbusds.jose.util.DefaultResourceRetriever(5_000, 5_000, 512 * 1024), clock, verifiers);
+    }
+
+    @Test
+    void tokenPresentedAgainIsNotVerifiedAgainWhileItIsValid() {
+        CountingVerifiers verifiers = new CountingVerifiers();
+        EntraTokenAuthenticator authenticator = counted(verifiers, InstantSource.system());
+        String token = tenant.token();
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(present(authenticator, token)).isInstanceOf(AuthResult.Allowed.class);
+        }
+
+        assertThat(verifiers.created.get()).isEqualTo(1);
+    }
+
+    @Test
+    void rememberedTokenIsRefusedOnceItExpires() {
+        dev.spillway.proxy.testing.ManualClock clock = new dev.spillway.proxy.testing.ManualClock(Instant.now());
+        EntraTokenAuthenticator authenticator = counted(new CountingVerifiers(), clock);
+        String token = tenant.token(claims -> claims.expirationTime(Date.from(clock.instant().plus(Duration.ofMinutes(5)))));
+        assertThat(present(authenticator, token)).isInstanceOf(AuthResult.Allowed.class);
+
+        clock.advance(Duration.ofMinutes(7));
+
+        assertRejected(present(authenticator, token), "expired", token);
+    }
 }

@@ -31,6 +31,8 @@ class ProxyConfigReaderTest {
         assertThat(config.headersTimeout()).isEqualTo(Duration.ofSeconds(120));
         assertThat(config.failureCooldown()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.policy()).isEqualTo(ProxyConfig.BalancingPolicy.QUOTA);
+        assertThat(config.limits().clientHeaderTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config.limits().maxConnections()).isEqualTo(20_000);
         BackendConfig backend = config.backends().get(0);
         assertThat(backend.url().toString()).isEqualTo("https://openai1.openai.azure.com");
         assertThat(backend.priority()).isEqualTo(1);
@@ -146,5 +148,14 @@ class ProxyConfigReaderTest {
         assertThatThrownBy(() -> reader.read(env("SPILLWAY_BACKENDS", ONE_BACKEND, "SPILLWAY_API_KEYS", "k",
                 "BACKEND_1_URL", "https://x.openai.azure.com")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("not both");
+    }
+
+    @Test
+    void headerDeadlineAndConnectionCapAreRead() {
+        ProxyConfig config = reader.read(env("SPILLWAY_BACKENDS", ONE_BACKEND, "SPILLWAY_API_KEYS", "k",
+                "SPILLWAY_CLIENT_HEADER_TIMEOUT_MS", "1500", "SPILLWAY_MAX_CONNECTIONS", "12"));
+
+        assertThat(config.limits().clientHeaderTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(config.limits().maxConnections()).isEqualTo(12);
     }
 }

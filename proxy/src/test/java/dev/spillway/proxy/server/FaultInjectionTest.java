@@ -160,4 +160,17 @@ class FaultInjectionTest {
         assertThat(slow.traffic().streamsOpen()).isZero();
         assertThat(logs.text()).contains("Client disconnected");
     }
+
+    @Test
+    void throttledAnswerWhoseBodyStallsDoesNotHoldTheFailover() {
+        raw = new RawBackend(RawBackend.Behaviour.THROTTLE_THEN_STALL);
+        proxy = servers.proxy().backend("stalling", raw.url(), 1, "k").backend("healthy", healthy, 2)
+                .env("SPILLWAY_HEADERS_TIMEOUT_MS", "10000").start();
+
+        long started = System.nanoTime();
+        HttpResponse<String> response = proxy.chat("chat");
+
+        assertThat(response.headers().firstValue("x-spillway-backend")).hasValue("healthy");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+    }
 }

@@ -3,6 +3,7 @@ package dev.spillway.proxy.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.proxy.testing.LoopbackServers;
+import dev.spillway.proxy.testing.RawBackend;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.ReceivedRequest;
 import dev.spillway.simulator.Simulator;
@@ -111,5 +112,18 @@ class PassThroughTest {
                 "{\"model\":\"chat\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}");
 
         assertThat(response.body()).contains("\"completion_tokens\":5").endsWith("data: [DONE]\n\n");
+    }
+
+    @Test
+    void responseHeaderThatTheBackendsConnectionHeaderNamesIsNotPassedOn() {
+        try (RawBackend raw = new RawBackend(RawBackend.Behaviour.CONNECTION_NAMES_A_HEADER)) {
+            proxy = servers.proxy().backend("openai1", raw.url(), 1, "k").start();
+
+            HttpResponse<String> response = proxy.chat("chat");
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("x-kept")).hasValue("yes");
+            assertThat(response.headers().firstValue("x-hop-secret")).isEmpty();
+        }
     }
 }

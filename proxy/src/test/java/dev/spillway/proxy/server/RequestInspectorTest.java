@@ -11,7 +11,7 @@ class RequestInspectorTest {
     private final RequestInspector inspector = new RequestInspector();
 
     private RequestInspector.RequestFacts inspect(String path, String body) throws BadRequestException {
-        return inspector.inspect(path, "application/json", body.getBytes(StandardCharsets.UTF_8));
+        return inspector.inspect(CanonicalPath.parse(path), "application/json", body.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test

@@ -29,8 +29,19 @@ public final class RawBackend implements AutoCloseable {
         /** Answer with bytes that are not HTTP. */
         MALFORMED,
         /** Answer 200 with a body of {@link #HUGE_BODY_BYTES} bytes, then close the connection. */
-        HUGE_BODY
+        HUGE_BODY,
+        /** Send a 200 chunked SSE stream's headers and one event, then close the connection mid-stream. */
+        STREAM_THEN_DIE,
+        /** Send a 200 chunked JSON response's headers, then close before any body byte. */
+        HEADERS_THEN_CLOSE,
+        /** Answer 429 with a body that promises 1000 bytes, send a few, then never the rest. */
+        THROTTLE_THEN_STALL,
+        /** Answer 200 with a header that its own Connection header names as hop-by-hop. */
+        CONNECTION_NAMES_A_HEADER
     }
+
+    /** The one event {@link Behaviour#STREAM_THEN_DIE} sends before dying. */
+    public static final String FIRST_EVENT = "data: {\"choices\":[{\"delta\":{\"content\":\"Spill\"}}]}\n\n";
 
     public static final long HUGE_BODY_BYTES = 64L * 1024 * 1024;
 
@@ -100,6 +111,28 @@ public final class RawBackend implements AutoCloseable {
                     }
                     out.flush();
                     socket.close();
+                }
+                case STREAM_THEN_DIE -> {
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + Integer.toHexString(FIRST_EVENT.length()) + "\r\n" + FIRST_EVENT + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    socket.close();
+                }
+                case HEADERS_THEN_CLOSE -> {
+                    out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    socket.close();
+                }
+                case THROTTLE_THEN_STALL -> {
+                    out.write(("HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 1000\r\n\r\n{\"error\":").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                case CONNECTION_NAMES_A_HEADER -> {
+                    out.write(("HTTP/1.1 200 OK\r\nConnection: x-hop-secret\r\nx-hop-secret: internal\r\nx-kept: yes\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
                 }
             }
         } catch (IOException peerGone) {

@@ -1,0 +1,59 @@
+package dev.spillway.proxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.spillway.proxy.testing.LoopbackServers;
+import dev.spillway.proxy.testing.RunningProxy;
+import dev.spillway.proxy.testing.ScriptedBackend;
+import dev.spillway.simulator.Simulator;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Passive health, as seen from requests that overlap. */
+class OutlierDetectionTest {
+
+    @RegisterExtension
+    final LoopbackServers servers = new LoopbackServers();
+    private ScriptedBackend scripted;
+
+    @AfterEach
+    void stop() {
+        if (scripted != null) {
+            scripted.close();
+        }
+    }
+
+    @Test
+    void successOfARequestSentBeforeAFailureDoesNotEndTheCoolDownThatFailureStarted() throws Exception {
+        CountDownLatch firstArrived = new CountDownLatch(1);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        scripted = new ScriptedBackend(n -> {
+            if (n == 1) {
+                firstArrived.countDown();
+                releaseFirst.await();
+                return ScriptedBackend.Reply.ok();
+            }
+            return new ScriptedBackend.Reply(500, Map.of(), "{\"error\":{\"code\":\"500\",\"message\":\"down\"}}");
+        });
+        Simulator spare = servers.account();
+        RunningProxy proxy = servers.proxy().backend("flaky", scripted.url(), 1, "k").backend("spare", spare, 2)
+                .env("SPILLWAY_FAILURE_COOLDOWN_MS", "60000").start();
+
+        CompletableFuture<HttpResponse<String>> slow = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
+        assertThat(firstArrived.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(proxy.chat("chat").headers().firstValue("x-spillway-backend")).hasValue("spare");
+        releaseFirst.countDown();
+        assertThat(slow.get(5, TimeUnit.SECONDS).headers().firstValue("x-spillway-backend")).hasValue("flaky");
+
+        HttpResponse<String> next = proxy.chat("chat");
+
+        assertThat(next.headers().firstValue("x-spillway-backend")).hasValue("spare");
+        assertThat(scripted.requests()).as("the cooling backend was left alone").isEqualTo(2);
+    }
+}
