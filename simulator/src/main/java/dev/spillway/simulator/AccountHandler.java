@@ -21,6 +21,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.time.InstantSource;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
 /** Answers {@code /openai/**} calls the way one Azure OpenAI account would. */
@@ -37,8 +40,11 @@ final class AccountHandler {
     private final ObjectMapper json;
     private final Completions completions;
     private final CostEstimate costs;
+    private final InstantSource clock;
+    private final RandomGenerator random;
 
-    AccountHandler(SimulatorOptions options, Map<String, DeploymentQuota> quotas, Faults faults, Traffic traffic, ObjectMapper json) {
+    AccountHandler(SimulatorOptions options, Map<String, DeploymentQuota> quotas, Faults faults, Traffic traffic, ObjectMapper json,
+                   InstantSource clock) {
         this.options = options;
         this.quotas = quotas;
         this.faults = faults;
@@ -46,6 +52,8 @@ final class AccountHandler {
         this.json = json;
         this.completions = new Completions(json);
         this.costs = new CostEstimate(options.defaultMaxTokens());
+        this.clock = clock;
+        this.random = new SplittableRandom(options.seed());
     }
 
     void handle(Context ctx) throws IOException, InterruptedException {
@@ -94,15 +102,22 @@ final class AccountHandler {
         }
         traffic.routed(deployment);
         DeploymentQuota quota = quotas.get(deployment);
-        if (quota == null) {
+        if (quota == null || faults.warmingUp(deployment, clock.instant())) {
             error(ctx, 404, "DeploymentNotFound", "The API deployment for this resource does not exist. "
                     + "If you created the deployment within the last 5 minutes, please wait a moment and try again.");
             return;
         }
 
-        Duration delay = faults.firstByteDelay();
+        Duration delay = faults.firstByteDelay().plus(options.firstByteLatency());
         if (!delay.isZero()) {
             Thread.sleep(delay);
+        }
+        if (faults.capacityThrottled()) {
+            // A capacity 429 is the service's shortage, not this deployment's quota: nothing is charged,
+            // and there may be no retry header to go by.
+            error(ctx, 429, "429", "The system is experiencing high demand and cannot process your request at this time. "
+                    + "Please try again later.");
+            return;
         }
         Optional<Faults.Throttle> throttle = faults.throttleFor(deployment);
         if (throttle.isPresent()) {
@@ -111,23 +126,29 @@ final class AccountHandler {
             return;
         }
         int failure = faults.failureStatus();
+        if (failure == 0) {
+            failure = faults.randomFailure(this::nextRandom);
+        }
         if (failure != 0) {
-            error(ctx, failure, "InternalServerError", "The server had an error while processing your request.");
+            failure(ctx, failure);
             return;
         }
 
         boolean chat = operation.equals("chat/completions");
         long promptTokens = costs.promptTokens(request);
+        quota.cutLimit(faults.limitFactor());
         Admission admission = quota.admit(chat ? costs.chatCost(request) : costs.embeddingCost(request));
         if (admission instanceof Admission.Throttled throttled) {
             tooManyRequests(ctx, throttled.retryAfterMillis(), Optional.of(throttled.retryAfterMillis()), throttled.limit(), operation);
             return;
         }
         Admission.Admitted admitted = (Admission.Admitted) admission;
-        ctx.header("x-ratelimit-remaining-tokens", Long.toString(admitted.remainingTokens()));
-        ctx.header("x-ratelimit-remaining-requests", Long.toString(admitted.remainingRequests()));
-        ctx.header("x-ratelimit-limit-tokens", Long.toString(quota.tokensPerMinute()));
-        ctx.header("x-ratelimit-limit-requests", Long.toString(quota.requestsPerWindow()));
+        quotaHeaders(ctx, quota, admitted);
+        if (chat && faults.filtersPrompt(request.path("messages").toString())) {
+            // Admitted (and charged) first, then refused by the filter: a retry elsewhere gets the same answer.
+            contentFiltered(ctx);
+            return;
+        }
 
         String model = deployment;
         if (!chat) {
@@ -140,7 +161,9 @@ final class AccountHandler {
         List<String> tokens = completions.answerTokens(answerLength);
         if (request.path("stream").asBoolean(false)) {
             boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-            stream(ctx, completions.chatCompletionChunks(model, tokens, promptTokens, includeUsage));
+            stream(ctx, faults.contentFilterChunks()
+                    ? completions.annotatedChatCompletionChunks(model, tokens, promptTokens, includeUsage)
+                    : completions.chatCompletionChunks(model, tokens, promptTokens, includeUsage));
         } else {
             Duration perToken = options.tokenLatency();
             if (!perToken.isZero()) {
@@ -184,6 +207,65 @@ final class AccountHandler {
         } finally {
             traffic.streamClosed(abandoned);
         }
+    }
+
+    /**
+     * Azure's headers are estimates from a distributed limiter, not exact counters: with jitter on,
+     * the remaining values are off by a few percent, and the switches give the shapes seen in the
+     * field ({@code -1}, or no headers at all).
+     */
+    private void quotaHeaders(Context ctx, DeploymentQuota quota, Admission.Admitted admitted) {
+        if (faults.noQuotaHeaders()) {
+            return;
+        }
+        boolean unknown = faults.remainingUnknown();
+        ctx.header("x-ratelimit-remaining-tokens", unknown ? "-1" : Long.toString(jitter(admitted.remainingTokens())));
+        ctx.header("x-ratelimit-remaining-requests", unknown ? "-1" : Long.toString(jitter(admitted.remainingRequests())));
+        ctx.header("x-ratelimit-limit-tokens", Long.toString(quota.effectiveTokensPerMinute()));
+        ctx.header("x-ratelimit-limit-requests", Long.toString(quota.requestsPerWindow()));
+    }
+
+    private long jitter(long value) {
+        double spread = options.headerJitter();
+        if (spread == 0 || value <= 0) {
+            return value;
+        }
+        return Math.max(0, Math.round(value * (1 + (nextRandom() * 2 - 1) * spread)));
+    }
+
+    /** One seeded sequence for the whole account, so a run repeats; SplittableRandom is not thread-safe. */
+    private double nextRandom() {
+        synchronized (random) {
+            return random.nextDouble();
+        }
+    }
+
+    /** The service's own failures, with the codes it uses for each. */
+    private void failure(Context ctx, int status) {
+        switch (status) {
+            case 408 -> error(ctx, 408, "Timeout", "The operation was timeout.");
+            case 503 -> error(ctx, 503, "ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later.");
+            case 500 -> error(ctx, 500, "server_error", "The server had an error while processing your request. Sorry about that!");
+            default -> error(ctx, status, "InternalServerError", "The server had an error while processing your request.");
+        }
+    }
+
+    /** Azure's shape for a prompt the content filter refuses: 400, code content_filter, the filter's verdict inside. */
+    private void contentFiltered(Context ctx) {
+        ObjectNode body = json.createObjectNode();
+        ObjectNode error = body.putObject("error");
+        error.putNull("type");
+        error.put("message", "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. "
+                + "Please modify your prompt and retry.");
+        error.put("param", "prompt").put("code", "content_filter").put("status", 400);
+        ObjectNode inner = error.putObject("innererror");
+        inner.put("code", "ResponsibleAIPolicyViolation");
+        ObjectNode result = inner.putObject("content_filter_result");
+        result.putObject("hate").put("filtered", false).put("severity", "safe");
+        result.putObject("self_harm").put("filtered", false).put("severity", "safe");
+        result.putObject("sexual").put("filtered", false).put("severity", "safe");
+        result.putObject("violence").put("filtered", true).put("severity", "high");
+        send(ctx, 400, body);
     }
 
     private void tooManyRequests(Context ctx, long retryAfterMillis, Optional<Long> retryAfterMsHeader, DeploymentQuota.Limit limit, String operation) {

@@ -14,12 +14,14 @@ public final class SimulatorMain {
 
     private static final String USAGE = """
             usage: spillway-simulator [--ports 8081,8082,8083] [--deployments chat,embedding] [--tpm 30000]
-                                      [--token-latency-ms 0] [--completion-tokens 20] [--api-key KEY]""";
+                                      [--first-byte-latency-ms 300] [--token-latency-ms 15] [--header-jitter 0.03]
+                                      [--completion-tokens 20] [--default-max-tokens 648] [--api-key KEY] [--instant]
+              Answers as slowly and reports as loosely as Azure does by default; --instant answers at once with exact headers.""";
 
     private SimulatorMain() {}
 
     public static void main(String[] args) {
-        SimulatorOptions options = SimulatorOptions.defaults();
+        SimulatorOptions options = SimulatorOptions.azure();
         List<Integer> ports = List.of(8081);
         List<String> deployments = List.of("chat", "embedding");
         long tpm = 30_000;
@@ -30,6 +32,10 @@ public final class SimulatorMain {
                     System.out.println(USAGE);
                     return;
                 }
+                if (flag.equals("--instant")) {
+                    options = options.withFirstByteLatency(Duration.ZERO).withTokenLatency(Duration.ZERO).withHeaderJitter(0);
+                    continue;
+                }
                 if (i + 1 >= args.length) {
                     throw new IllegalArgumentException(flag + " needs a value");
                 }
@@ -39,6 +45,9 @@ public final class SimulatorMain {
                     case "--deployments" -> deployments = List.of(value.split(","));
                     case "--tpm" -> tpm = positive(flag, value);
                     case "--token-latency-ms" -> options = options.withTokenLatency(Duration.ofMillis(nonNegative(flag, value)));
+                    case "--first-byte-latency-ms" -> options = options.withFirstByteLatency(Duration.ofMillis(nonNegative(flag, value)));
+                    case "--header-jitter" -> options = options.withHeaderJitter(fraction(flag, value));
+                    case "--default-max-tokens" -> options = options.withDefaultMaxTokens((int) positive(flag, value));
                     case "--completion-tokens" -> options = options.withCompletionTokens((int) positive(flag, value));
                     case "--api-key" -> options = options.withApiKey(value);
                     default -> throw new IllegalArgumentException("unknown option " + flag);
@@ -75,6 +84,18 @@ public final class SimulatorMain {
             ports.add((int) port);
         }
         return ports;
+    }
+
+    private static double fraction(String flag, String value) {
+        try {
+            double parsed = Double.parseDouble(value);
+            if (!(parsed >= 0 && parsed < 1)) {
+                throw new IllegalArgumentException(flag + " must be at least 0 and below 1, got " + value);
+            }
+            return parsed;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " needs a number such as 0.03, got '" + value + "'");
+        }
     }
 
     private static long positive(String flag, String value) {

@@ -39,7 +39,8 @@ class SimulatorTest {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).contains("\"prompt_tokens\":2").contains("\"completion_tokens\":10");
-        assertThat(response.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue("29988");
+        // charged at admission: prompt 2 + 3 for the message + 3 to prime the reply + max_tokens 10
+        assertThat(response.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue("29982");
         assertThat(response.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("29");
     }
 

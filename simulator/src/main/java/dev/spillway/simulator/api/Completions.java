@@ -1,5 +1,6 @@
 package dev.spillway.simulator.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -58,6 +59,47 @@ public final class Completions {
             chunks.add(last);
         }
         return chunks;
+    }
+
+    /**
+     * The same stream as Azure sends it with its content filter on: a first chunk with
+     * {@code prompt_filter_results} and empty {@code choices}, {@code content_filter_results} on
+     * every content chunk, and, from the asynchronous filter, an annotation chunk after the stop
+     * chunk and after the usage chunk (learn.microsoft.com, Azure OpenAI "Content filtering":
+     * streaming, asynchronous filter).
+     */
+    public List<ObjectNode> annotatedChatCompletionChunks(String model, List<String> tokens, long promptTokens, boolean includeUsage) {
+        List<ObjectNode> plain = chatCompletionChunks(model, tokens, promptTokens, includeUsage);
+        String id = plain.get(0).path("id").asText();
+        List<ObjectNode> chunks = new ArrayList<>();
+        ObjectNode promptFilter = json.createObjectNode();
+        promptFilter.put("id", "").put("object", "").put("created", 0).put("model", "");
+        promptFilter.putArray("choices");
+        ObjectNode result = promptFilter.putArray("prompt_filter_results").addObject();
+        result.put("prompt_index", 0);
+        safe(result.putObject("content_filter_results"));
+        chunks.add(promptFilter);
+        for (ObjectNode chunk : plain) {
+            JsonNode choices = chunk.path("choices");
+            if (choices.size() > 0 && choices.get(0).path("delta").has("content") && !choices.get(0).path("delta").path("content").asText().isEmpty()) {
+                safe(((ObjectNode) choices.get(0)).putObject("content_filter_results"));
+            }
+            chunks.add(chunk);
+        }
+        ObjectNode annotation = chunkEnvelope(id, model);
+        ObjectNode choice = annotation.putArray("choices").addObject();
+        choice.put("index", 0);
+        choice.putNull("finish_reason");
+        choice.putObject("content_filter_offsets").put("check_offset", 0).put("start_offset", 0).put("end_offset", tokens.size());
+        safe(choice.putObject("content_filter_results"));
+        chunks.add(annotation);
+        return chunks;
+    }
+
+    private static void safe(ObjectNode results) {
+        for (String category : new String[] {"hate", "self_harm", "sexual", "violence"}) {
+            results.putObject(category).put("filtered", false).put("severity", "safe");
+        }
     }
 
     public ObjectNode embeddings(String model, int inputs, long promptTokens) {

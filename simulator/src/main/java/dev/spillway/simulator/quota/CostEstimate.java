@@ -3,10 +3,19 @@ package dev.spillway.simulator.quota;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * The token cost the service charges at admission: prompt size in characters / 4 plus
- * {@code max_tokens}, or a large default when the request sets none.
+ * The token cost the service charges at admission, before it has run the model: an estimate of
+ * the prompt's tokens plus the completion tokens the request may use, times the completions it
+ * asks for ({@code n}, {@code best_of}); with no {@code max_tokens} a model-dependent default
+ * (learn.microsoft.com, Azure OpenAI "Quota management": "the estimated max processed-token count
+ * ... prompt text and count, the max_tokens parameter setting, and the best_of parameter setting").
+ * The prompt estimate counts about four characters a token plus the chat format's overhead per
+ * message (OpenAI cookbook, "How to count tokens with tiktoken": 3 tokens per message and 3 to
+ * prime the reply), so it is not the proxy's own formula.
  */
 public final class CostEstimate {
+
+    private static final int TOKENS_PER_MESSAGE = 3;
+    private static final int REPLY_PRIMING = 3;
 
     private final int defaultMaxTokens;
 
@@ -14,6 +23,7 @@ public final class CostEstimate {
         this.defaultMaxTokens = defaultMaxTokens;
     }
 
+    /** What the usage reports as prompt tokens: about four characters a token. */
     public long promptTokens(JsonNode request) {
         long chars = 0;
         JsonNode messages = request.path("messages");
@@ -31,11 +41,18 @@ public final class CostEstimate {
     }
 
     public long chatCost(JsonNode request) {
-        return promptTokens(request) + maxTokens(request);
+        long prompt = promptTokens(request) + (long) TOKENS_PER_MESSAGE * request.path("messages").size() + REPLY_PRIMING;
+        return prompt + maxTokens(request) * completions(request);
     }
 
     public long embeddingCost(JsonNode request) {
         return promptTokens(request);
+    }
+
+    private static long completions(JsonNode request) {
+        long n = request.path("n").canConvertToLong() ? Math.max(1, request.path("n").asLong()) : 1;
+        long bestOf = request.path("best_of").canConvertToLong() ? Math.max(1, request.path("best_of").asLong()) : 1;
+        return Math.max(n, bestOf);
     }
 
     private static long textLength(JsonNode node) {
