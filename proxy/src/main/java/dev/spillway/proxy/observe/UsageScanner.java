@@ -14,6 +14,8 @@ public final class UsageScanner {
     private static final int TAIL = 4096;
     private static final Pattern PROMPT = Pattern.compile("\"prompt_tokens\"\\s*:\\s*(\\d+)");
     private static final Pattern COMPLETION = Pattern.compile("\"completion_tokens\"\\s*:\\s*(\\d+)");
+    /** A usage object, not the {@code "usage": null} that every other chunk of such a stream carries. */
+    private static final Pattern USAGE_OBJECT = Pattern.compile("\"usage\"\\s*:\\s*\\{");
 
     /** Tokens a response reported; completion is 0 for embeddings. */
     public record Usage(long promptTokens, long completionTokens) {}
@@ -33,10 +35,18 @@ public final class UsageScanner {
         length = keep + count;
     }
 
-    /** The last usage object in the response, if it reported one. */
+    /**
+     * The last usage object in the response, if it reported one. Chunks may follow it (the
+     * asynchronous content filter's annotations come after the usage chunk, each with
+     * {@code "usage": null}), so this is the last usage that is an object, not the last mention.
+     */
     public java.util.Optional<Usage> usage() {
         String text = new String(tail, 0, length, StandardCharsets.UTF_8);
-        int at = text.lastIndexOf("\"usage\"");
+        Matcher usage = USAGE_OBJECT.matcher(text);
+        int at = -1;
+        while (usage.find()) {
+            at = usage.start();
+        }
         if (at < 0) {
             return java.util.Optional.empty();
         }

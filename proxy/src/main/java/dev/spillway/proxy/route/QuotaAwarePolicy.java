@@ -11,7 +11,9 @@ import java.util.random.RandomGenerator;
  * fit are avoided while another one fits, so load moves before a backend has to say 429. Among
  * the rest, two are drawn at random (weighted) and the roomier one wins: power of two choices,
  * so that several proxy replicas working from similar numbers do not all herd onto one backend.
- * Before any headers are seen every endpoint looks equally roomy, and this is plain spreading.
+ * Before any headers are seen every endpoint looks equally roomy, and this is plain spreading. An
+ * endpoint that does not report its quota (no headers, or {@code -1}) is neither preferred nor
+ * avoided against one that does: the weighted draw decides, so it keeps its share.
  */
 public final class QuotaAwarePolicy implements LoadBalancingPolicy {
 
@@ -48,6 +50,9 @@ public final class QuotaAwarePolicy implements LoadBalancingPolicy {
         }
         if (second == first) {
             second = pool.get((pool.indexOf(first) + 1 + random.nextInt(pool.size() - 1)) % pool.size());
+        }
+        if (!first.quota().headroom(now).known() || !second.quota().headroom(now).known()) {
+            return first;
         }
         return headroom(second, now) > headroom(first, now) ? second : first;
     }

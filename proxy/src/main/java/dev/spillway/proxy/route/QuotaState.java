@@ -30,7 +30,10 @@ public final class QuotaState {
     /** Running totals when an attempt was sent, itself included. */
     public record Mark(long tokensSent, long requestsSent) {}
 
-    /** Estimated room on an endpoint now; {@code known} is false before any rate-limit header was seen. */
+    /**
+     * Estimated room on an endpoint now; {@code known} is false while the endpoint has not reported
+     * its remaining tokens (no header yet, none at all, or {@code -1}).
+     */
     public record Headroom(boolean known, long tokens, long requests) {
         static final Headroom UNKNOWN = new Headroom(false, Long.MAX_VALUE / 4, Long.MAX_VALUE / 4);
 
@@ -85,7 +88,8 @@ public final class QuotaState {
         long elapsed = Math.max(0, nowMillis - observedAtMillis);
         long tokens = estimate(remainingTokens, limitTokens, TOKEN_WINDOW_MS, elapsed) - (tokensSent - tokensSentBeforeObservation);
         long requests = estimate(remainingRequests, limitRequests, REQUEST_WINDOW_MS, elapsed) - (requestsSent - requestsSentBeforeObservation);
-        return new Headroom(true, tokens, requests);
+        boolean tokensKnown = remainingTokens >= 0 && elapsed < TOKEN_WINDOW_MS || elapsed >= TOKEN_WINDOW_MS && limitTokens > 0;
+        return new Headroom(tokensKnown, tokens, requests);
     }
 
     public synchronized Snapshot snapshot() {

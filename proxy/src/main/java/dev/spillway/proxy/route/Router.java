@@ -103,12 +103,14 @@ public final class Router {
         }
     }
 
+    /** A rate-limit header's value; -1 when absent, unreadable or negative (Azure sends -1 for "not known"). */
     private static long number(String header) {
         if (header == null) {
             return -1;
         }
         try {
-            return Math.max(0, (long) Double.parseDouble(header.trim()));
+            long value = (long) Double.parseDouble(header.trim());
+            return value < 0 ? -1 : value;
         } catch (NumberFormatException e) {
             return -1;
         }

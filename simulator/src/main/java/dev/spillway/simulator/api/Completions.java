@@ -92,6 +92,10 @@ public final class Completions {
         choice.putNull("finish_reason");
         choice.putObject("content_filter_offsets").put("check_offset", 0).put("start_offset", 0).put("end_offset", tokens.size());
         safe(choice.putObject("content_filter_results"));
+        if (includeUsage) {
+            // With include_usage every chunk but the usage chunk carries "usage": null, this late one too.
+            annotation.putNull("usage");
+        }
         chunks.add(annotation);
         return chunks;
     }
