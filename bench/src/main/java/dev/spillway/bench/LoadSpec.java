@@ -26,6 +26,7 @@ public record LoadSpec(URI target, String body, Map<String, String> headers, boo
     }
 
     /** A chat request of about {@code promptChars / 4 + maxTokens} tokens, as the service estimates it. */
+    /** @param maxTokens 0 or less leaves {@code max_tokens} out, as many chat apps do */
     public static String chatBody(String model, int promptChars, int maxTokens, boolean stream) {
         StringBuilder prompt = new StringBuilder(promptChars);
         String words = "Tell me how a spillway keeps a dam safe when the reservoir is full. ";
@@ -33,7 +34,8 @@ public record LoadSpec(URI target, String body, Map<String, String> headers, boo
             prompt.append(words, 0, Math.min(words.length(), promptChars - prompt.length()));
         }
         return "{" + (model == null ? "" : "\"model\":\"" + model + "\",")
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}],\"max_tokens\":" + maxTokens
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]"
+                + (maxTokens > 0 ? ",\"max_tokens\":" + maxTokens : "")
                 + (stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : "") + "}";
     }
 }

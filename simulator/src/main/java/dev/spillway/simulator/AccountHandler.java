@@ -219,18 +219,21 @@ final class AccountHandler {
             return;
         }
         boolean unknown = faults.remainingUnknown();
-        ctx.header("x-ratelimit-remaining-tokens", unknown ? "-1" : Long.toString(jitter(admitted.remainingTokens())));
-        ctx.header("x-ratelimit-remaining-requests", unknown ? "-1" : Long.toString(jitter(admitted.remainingRequests())));
+        ctx.header("x-ratelimit-remaining-tokens", unknown ? "-1"
+                : Long.toString(jitter(admitted.remainingTokens(), quota.effectiveTokensPerMinute())));
+        ctx.header("x-ratelimit-remaining-requests", unknown ? "-1"
+                : Long.toString(jitter(admitted.remainingRequests(), quota.requestsPerWindow())));
         ctx.header("x-ratelimit-limit-tokens", Long.toString(quota.effectiveTokensPerMinute()));
         ctx.header("x-ratelimit-limit-requests", Long.toString(quota.requestsPerWindow()));
     }
 
-    private long jitter(long value) {
+    /** Off by up to the jitter either way, but never below 0 nor above the limit. */
+    private long jitter(long value, long limit) {
         double spread = options.headerJitter();
         if (spread == 0 || value <= 0) {
             return value;
         }
-        return Math.max(0, Math.round(value * (1 + (nextRandom() * 2 - 1) * spread)));
+        return Math.min(limit, Math.max(0, Math.round(value * (1 + (nextRandom() * 2 - 1) * spread))));
     }
 
     /** One seeded sequence for the whole account, so a run repeats; SplittableRandom is not thread-safe. */
