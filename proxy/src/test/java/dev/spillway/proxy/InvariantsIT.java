@@ -2,6 +2,7 @@ package dev.spillway.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.spillway.proxy.testing.OpenDescriptors;
 import dev.spillway.proxy.testing.ProxyJar;
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,20 +46,25 @@ class InvariantsIT {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             HttpRequest request = HttpRequest.newBuilder(URI.create(proxy.url() + "/openai/deployments/chat/chat/completions?api-version=1"))
                     .header("api-key", "k").POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[],\"max_tokens\":5}")).build();
+            int proxyPort = URI.create(proxy.url()).getPort();
+            int steadyPort = URI.create(steady.url()).getPort();
+            int flakyPort = URI.create(flaky.url()).getPort();
             // Warm up under the same load, then take the baseline: thread pools and connection pools have grown to size.
             run(http, request, 20_000, flaky);
-            Thread.sleep(500);
-            long filesBefore = proxy.openFiles();
+            OpenDescriptors before = settled(proxy);
             long threadsBefore = proxy.threads();
             steady.traffic().reset();
             flaky.traffic().reset();
 
             Outcome outcome = run(http, request, REQUESTS, flaky);
-            Thread.sleep(2_000);
+            OpenDescriptors after = settled(proxy);
 
-            System.out.printf("%d requests: %d upstream calls, %d upstream 500s; open files %d -> %d; threads %d -> %d%n",
+            System.out.printf("%d requests: %d upstream calls, %d upstream 500s; other descriptors %d -> %d; sockets %d -> %d"
+                            + " (from clients %d, to steady %d, to flaky %d); threads %d -> %d%n",
                     REQUESTS, steady.traffic().calls() + flaky.traffic().calls(), flaky.traffic().answeredWith(500),
-                    filesBefore, proxy.openFiles(), threadsBefore, proxy.threads());
+                    before.others(), after.others(), before.sockets().size(), after.sockets().size(),
+                    after.acceptedOn(proxyPort), after.connectedTo(steadyPort), after.connectedTo(flakyPort),
+                    threadsBefore, proxy.threads());
             assertThat(outcome.responses.sum()).as("one response per request").isEqualTo(REQUESTS);
             assertThat(outcome.ok.sum()).isEqualTo(REQUESTS);
             long upstream = steady.traffic().calls() + flaky.traffic().calls();
@@ -65,10 +72,36 @@ class InvariantsIT {
             assertThat(upstream).as("every upstream call beyond one per request follows a failure before any byte reached the client")
                     .isEqualTo(REQUESTS + failures);
             assertThat(failures).isPositive();
-            assertThat(proxy.openFiles()).as("open files").isLessThanOrEqualTo(filesBefore + 16);
+            SoftAssertions leaks = new SoftAssertions();
+            // Jars, the log, pipes and selectors are opened once (a few may open lazily); a leak grows with the requests.
+            leaks.assertThat(after.others()).as("descriptors other than TCP sockets").isLessThanOrEqualTo(before.others() + 4);
+            // A socket the peer has closed but the proxy has not is a connection the proxy forgot.
+            leaks.assertThat(after.inState("CLOSE_WAIT")).as("sockets the proxy never closed").isEmpty();
+            // Connection pools hold what the peak demand needed and no more. A client worker or a request in
+            // flight uses one connection at a time; the one it just finished with may still be on its way back
+            // to the pool when its next request asks for one, so a pool can hold up to two per worker (measured:
+            // exactly one). A connection kept per failed attempt would be tens of thousands.
+            leaks.assertThat(after.acceptedOn(proxyPort)).as("client connections").isLessThanOrEqualTo(2 * CONCURRENCY + 1);
+            leaks.assertThat(after.connectedTo(steadyPort)).as("connections to steady").isLessThanOrEqualTo(2 * CONCURRENCY);
+            leaks.assertThat(after.connectedTo(flakyPort)).as("connections to flaky").isLessThanOrEqualTo(2 * CONCURRENCY);
+            leaks.assertAll();
             // Pools breathe a little (JIT compiler threads, carrier threads); a leak would grow with the request count.
             assertThat(proxy.threads()).as("threads").isLessThanOrEqualTo(threadsBefore + 16);
         }
+    }
+
+    /**
+     * The proxy's descriptors once the last responses have been written: connections the backends
+     * or clients closed as the run ended take a moment to be closed on the proxy's side too.
+     */
+    private static OpenDescriptors settled(ProxyJar proxy) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        OpenDescriptors now = OpenDescriptors.of(proxy.process().pid());
+        while (!now.inState("CLOSE_WAIT").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            now = OpenDescriptors.of(proxy.process().pid());
+        }
+        return now;
     }
 
     private record Outcome(LongAdder responses, LongAdder ok) {}

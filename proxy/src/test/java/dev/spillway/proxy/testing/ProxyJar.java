@@ -27,21 +27,43 @@ public final class ProxyJar implements AutoCloseable {
         this.output = output;
     }
 
-    /** Starts the jar with this environment plus a free PORT, and waits until /readyz answers 200. */
+    /**
+     * Starts the jar with this environment plus a free PORT, and waits until /readyz answers 200. A free
+     * port can only be found by binding it, and it must be let go before the jar can bind it; should
+     * something else take it in between, the jar says so and exits, and another port is tried.
+     */
     public static ProxyJar start(Map<String, String> env, Path output) throws IOException, InterruptedException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
+        for (int attempt = 1; ; attempt++) {
+            int port = freePort();
+            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-jar", JAR.toString());
+            builder.environment().clear();
+            builder.environment().putAll(env);
+            builder.environment().put("PORT", Integer.toString(port));
+            builder.redirectErrorStream(true).redirectOutput(output.toFile());
+            ProxyJar jar = new ProxyJar(builder.start(), port, output);
+            try {
+                jar.awaitReady();
+                return jar;
+            } catch (PortTaken e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
         }
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", JAR.toString());
-        builder.environment().clear();
-        builder.environment().putAll(env);
-        builder.environment().put("PORT", Integer.toString(port));
-        builder.redirectErrorStream(true).redirectOutput(output.toFile());
-        ProxyJar jar = new ProxyJar(builder.start(), port, output);
-        jar.awaitReady();
-        return jar;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The jar could not listen on its port: another process bound it after {@link #freePort()} let it go. */
+    private static final class PortTaken extends IOException {
+        PortTaken(String message) {
+            super(message);
+        }
     }
 
     public String url() {
@@ -54,13 +76,6 @@ public final class ProxyJar implements AutoCloseable {
 
     public String output() throws IOException {
         return Files.readString(output);
-    }
-
-    /** Open file descriptors of the process, from /proc. */
-    public long openFiles() throws IOException {
-        try (var files = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
-            return files.count();
-        }
     }
 
     /** Live threads of the process (platform threads; virtual threads are not OS threads). */
@@ -78,7 +93,11 @@ public final class ProxyJar implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IOException("the proxy exited with " + process.exitValue() + ": " + output());
+                String output = output();
+                if (output.contains("cannot listen on port")) {
+                    throw new PortTaken(output);
+                }
+                throw new IOException("the proxy exited with " + process.exitValue() + ": " + output);
             }
             try {
                 if (http.send(HttpRequest.newBuilder(URI.create(url() + "/readyz")).build(), HttpResponse.BodyHandlers.discarding())
