@@ -45,7 +45,13 @@ final class ProxyProcess implements AutoCloseable {
         builder.environment().putAll(env);
         builder.redirectErrorStream(true).redirectOutput(log.toFile());
         ProxyProcess proxy = new ProxyProcess(builder.start(), port);
-        proxy.awaitReady();
+        try {
+            proxy.awaitReady();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // Not returned, so nobody else will stop it: a proxy left running would skew every later run.
+            proxy.process.destroyForcibly();
+            throw e;
+        }
         return proxy;
     }
 
@@ -80,7 +86,7 @@ final class ProxyProcess implements AutoCloseable {
     }
 
     private void awaitReady() throws InterruptedException, IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IOException("the proxy exited during start-up with status " + process.exitValue());
@@ -95,7 +101,7 @@ final class ProxyProcess implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new IOException("the proxy was not ready within 30 s");
+        throw new IOException("the proxy was not ready within 60 s");
     }
 
     @Override
