@@ -1,12 +1,15 @@
 package dev.spillway.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.ManualClock;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.proxy.testing.ScriptedBackend;
 import dev.spillway.simulator.Simulator;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +73,25 @@ class OutlierDetectionTest {
         assertThat(answeredBy(proxy.chat("chat"))).as("4,999 ms after the failure").isEqualTo("spare");
         clock.advance(Duration.ofMillis(1));
         assertThat(answeredBy(proxy.chat("chat"))).as("5 s after the failure").isEqualTo("preferred");
+    }
+
+    @Test
+    void backendThatBreaksAStreamMidwayCoolsDownSoTheNextRequestsGoElsewhere() throws Exception {
+        Simulator preferred = servers.account();
+        Simulator spare = servers.account();
+        preferred.faults().dropStreamAfter(1);
+        RunningProxy proxy = servers.proxy().backend("preferred", preferred, 1).backend("spare", spare, 2).clock(clock).start();
+        HttpResponse<InputStream> cut = proxy.postStreaming("/openai/deployments/chat/chat/completions?api-version=2024-10-21",
+                RunningProxy.chatBody(true));
+        assertThat(cut.headers().firstValue("x-spillway-backend")).hasValue("preferred");
+        try (InputStream body = cut.body()) {
+            assertThatThrownBy(body::readAllBytes).isInstanceOf(IOException.class);
+        }
+        preferred.faults().clear();
+
+        assertThat(answeredBy(proxy.chat("chat"))).as("within the cool-down").isEqualTo("spare");
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(answeredBy(proxy.chat("chat"))).as("after the cool-down").isEqualTo("preferred");
     }
 
     @Test
