@@ -3,10 +3,10 @@ package dev.spillway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.proxy.testing.FakeEntraTenant;
+import dev.spillway.proxy.testing.ProxyJar;
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,71 +54,45 @@ class JarLaunchIT {
     void jarProxiesCallsAndNeverLogsCredentials() throws Exception {
         String clientKey = "client-secret-" + System.nanoTime();
         String backendKey = "backend-secret-" + System.nanoTime();
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        Path out = logs.resolve("out.txt");
-        Path err = logs.resolve("err.txt");
+        Path output = logs.resolve("output.txt");
         String token;
         try (Simulator account = Simulator.start(SimulatorOptions.defaults().withApiKey(backendKey));
-             FakeEntraTenant tenant = new FakeEntraTenant()) {
+             FakeEntraTenant tenant = new FakeEntraTenant();
+             ProxyJar proxy = ProxyJar.start(Map.of(
+                     "SPILLWAY_API_KEYS", clientKey,
+                     "SPILLWAY_ENTRA_TENANT_ID", tenant.tenantId(),
+                     "SPILLWAY_ENTRA_AUTHORITY", tenant.authority(),
+                     "SPILLWAY_BACKENDS", "[{\"name\":\"openai1\",\"url\":\"" + account.url() + "\",\"apiKey\":\"" + backendKey + "\"}]"),
+                     output)) {
             token = tenant.token();
-            Process process = launch(Map.of(
-                    "PORT", Integer.toString(port),
-                    "SPILLWAY_API_KEYS", clientKey,
-                    "SPILLWAY_ENTRA_TENANT_ID", tenant.tenantId(),
-                    "SPILLWAY_ENTRA_AUTHORITY", tenant.authority(),
-                    "SPILLWAY_BACKENDS", "[{\"name\":\"openai1\",\"url\":\"" + account.url() + "\",\"apiKey\":\"" + backendKey + "\"}]"), out, err);
-            try {
-                waitUntilReady(port);
-                HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                                + "/openai/deployments/chat/chat/completions?api-version=2024-10-21&api-key=" + clientKey))
-                        .header("Authorization", "Bearer " + clientKey)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/openai/v1/models"))
-                        .header("api-key", clientKey + "-wrong").build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(proxy.url()
+                            + "/openai/deployments/chat/chat/completions?api-version=2024-10-21&api-key=" + clientKey))
+                    .header("Authorization", "Bearer " + clientKey)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/openai/v1/models"))
+                    .header("api-key", clientKey + "-wrong").build(), HttpResponse.BodyHandlers.ofString());
 
-                HttpResponse<String> withToken = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                                + "/openai/v1/chat/completions"))
-                        .header("Authorization", "Bearer " + token)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"chat\",\"messages\":[],\"max_tokens\":5}"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                HttpResponse<String> tamperedToken = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                                + "/openai/v1/models")).header("Authorization", "Bearer " + token + "x").build(),
-                        HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> withToken = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/openai/v1/chat/completions"))
+                    .header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"chat\",\"messages\":[],\"max_tokens\":5}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> tamperedToken = http.send(HttpRequest.newBuilder(URI.create(proxy.url() + "/openai/v1/models"))
+                    .header("Authorization", "Bearer " + token + "x").build(), HttpResponse.BodyHandlers.ofString());
 
-                assertThat(ok.statusCode()).isEqualTo(200);
-                assertThat(withToken.statusCode()).isEqualTo(200);
-                assertThat(tamperedToken.statusCode()).isEqualTo(401);
-                assertThat(ok.headers().firstValue("x-spillway-backend")).hasValue("openai1");
-                assertThat(refused.statusCode()).isEqualTo(401);
-            } finally {
-                process.destroy();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
+            assertThat(ok.statusCode()).isEqualTo(200);
+            assertThat(withToken.statusCode()).isEqualTo(200);
+            assertThat(tamperedToken.statusCode()).isEqualTo(401);
+            assertThat(ok.headers().firstValue("x-spillway-backend")).hasValue("openai1");
+            assertThat(refused.statusCode()).isEqualTo(401);
+            // SIGTERM, so the background log appender writes out what it holds before the output is read.
+            proxy.process().destroy();
+            proxy.process().waitFor(10, TimeUnit.SECONDS);
         }
-        String logText = Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8);
+        String logText = Files.readString(output, StandardCharsets.UTF_8);
         assertThat(logText).contains("Proxying to http://127.0.0.1:").contains("(backend openai1, attempt 1)");
         assertThat(logText).doesNotContain(clientKey).doesNotContain(backendKey).doesNotContain(token)
                 .doesNotContain(token.substring(token.lastIndexOf('.') + 1));
     }
 
-    private void waitUntilReady(int port) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the proxy did not become ready within 30 s");
-    }
 }

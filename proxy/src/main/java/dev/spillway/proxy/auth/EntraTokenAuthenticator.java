@@ -6,7 +6,6 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.JWSVerifierFactory;
-import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -44,8 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class EntraTokenAuthenticator implements Authenticator {
 
     static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
-    static final Duration KEYS_CACHED_FOR = Duration.ofHours(12);
-    static final Duration KEY_REFRESH_MIN_INTERVAL = Duration.ofMinutes(1);
     /** Distinct live tokens remembered as verified; a tenant's callers rarely hold more at once. */
     static final int MAX_VERIFIED_TOKENS = 10_000;
     private static final Logger log = LoggerFactory.getLogger(EntraTokenAuthenticator.class);
@@ -173,7 +170,7 @@ public final class EntraTokenAuthenticator implements Authenticator {
         return new AuthResult.Allowed("entra:" + principal);
     }
 
-    /** Built once the metadata names the key location; keys are cached and refetched at most once a minute for an unknown key id. */
+    /** Built once the metadata names the key location; {@link TenantSigningKeys} says how long keys are kept. */
     private DefaultJWTProcessor<SecurityContext> processor(OpenIdMetadata.Document document) {
         DefaultJWTProcessor<SecurityContext> built = processor;
         if (built != null) {
@@ -182,13 +179,7 @@ public final class EntraTokenAuthenticator implements Authenticator {
         building.lock();
         try {
             if (processor == null) {
-                JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(document.jwksUri(), retriever)
-                        .cache(KEYS_CACHED_FOR.toMillis(), 15_000)
-                        .rateLimited(KEY_REFRESH_MIN_INTERVAL.toMillis())
-                        .outageTolerant(KEYS_CACHED_FOR.toMillis())
-                        .refreshAheadCache(false)
-                        .retrying(false)
-                        .build();
+                JWKSource<SecurityContext> keys = new TenantSigningKeys(document.jwksUri(), retriever, clock);
                 DefaultJWTProcessor<SecurityContext> jwt = new DefaultJWTProcessor<>();
                 jwt.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.RS256, keys));
                 jwt.setJWSVerifierFactory(verifiers);

@@ -97,7 +97,7 @@ public final class Forwarder implements AutoCloseable {
             return new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT,
                     "no response headers within " + headersTimeout.toMillis() + " ms", began.get());
         } catch (ExecutionException e) {
-            return failure(e.getCause(), began.get());
+            return failure(e.getCause(), began.get(), headersTimeout);
         } catch (InterruptedException e) {
             outgoing.abort(e);
             Thread.currentThread().interrupt();
@@ -105,7 +105,7 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    private static UpstreamResult.Failure failure(Throwable cause, boolean sent) {
+    private static UpstreamResult.Failure failure(Throwable cause, boolean sent, Duration headersTimeout) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
                     || t instanceof UnresolvedAddressException) {
@@ -115,8 +115,10 @@ public final class Forwarder implements AutoCloseable {
             if (t instanceof SocketTimeoutException) {
                 return new UpstreamResult.Failure(UpstreamResult.Kind.CONNECT, "connect timeout", sent);
             }
+            // The idle timeout equals the headers timeout, so it may fire first: the same failure, said the same way.
             if (t instanceof TimeoutException) {
-                return new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT, "no response headers within the headers timeout", sent);
+                return new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT,
+                        "no response headers within " + headersTimeout.toMillis() + " ms", sent);
             }
             if (t instanceof CredentialUnavailableException) {
                 return new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, t.getMessage(), sent);

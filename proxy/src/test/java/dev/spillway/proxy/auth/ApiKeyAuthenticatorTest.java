@@ -31,8 +31,21 @@ class ApiKeyAuthenticatorTest {
 
     @Test
     void wrongKeyIsRejectedWith401() {
-        assertThat(authenticate("api-key", "current-ke")).isEqualTo(new AuthResult.Rejected(401, "invalid_api_key",
-                ((AuthResult.Rejected) authenticate("api-key", "x")).message()));
+        AuthResult result = authenticate("api-key", "current-ke");
+
+        assertThat(result).isInstanceOf(AuthResult.Rejected.class);
+        AuthResult.Rejected rejected = (AuthResult.Rejected) result;
+        assertThat(rejected.status()).isEqualTo(401);
+        assertThat(rejected.code()).isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void refusalSaysHowToSendAKeyWithoutEchoingTheOnePresented() {
+        // README: a message saying what is wrong in general terms, never echoing the credential.
+        AuthResult.Rejected rejected = (AuthResult.Rejected) authenticate("Authorization", "Bearer current-ke");
+
+        assertThat(rejected.message()).contains("api-key: <key>").contains("Authorization: Bearer <key>")
+                .doesNotContain("current-ke");
     }
 
     @Test

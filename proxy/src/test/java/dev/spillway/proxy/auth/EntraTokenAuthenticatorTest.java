@@ -11,6 +11,7 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.spillway.proxy.config.AuthConfig;
 import dev.spillway.proxy.testing.FakeEntraTenant;
+import dev.spillway.proxy.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -19,6 +20,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -141,7 +143,7 @@ class EntraTokenAuthenticatorTest {
     }
 
     @Test
-    void cachedKeysKeepWorkingWhileTheKeyServerIsDown() {
+    void freshCachedKeysKeepWorkingWhileTheTenantIsUnreachable() {
         EntraTokenAuthenticator authenticator = authenticator();
         assertThat(present(authenticator, tenant.token())).isInstanceOf(AuthResult.Allowed.class);
         String later = tenant.token();
@@ -149,6 +151,71 @@ class EntraTokenAuthenticatorTest {
         tenant.close();
 
         assertThat(present(authenticator, later)).isInstanceOf(AuthResult.Allowed.class);
+    }
+
+    @Test
+    void keysKeepWorkingOnceTheirCacheHasExpiredWhileTheKeyEndpointIsDown() {
+        ManualClock clock = new ManualClock(Instant.now());
+        EntraTokenAuthenticator authenticator = counted(new CountingVerifiers(), clock);
+        assertThat(present(authenticator, tenant.tokenAt(clock.instant()))).isInstanceOf(AuthResult.Allowed.class);
+        tenant.takeKeysDown();
+
+        // README: keys cached 12 h. Past that the proxy asks again, the endpoint fails, and the keys it had are kept.
+        clock.advance(Duration.ofHours(12).plusMinutes(1));
+        AuthResult afterExpiry = present(authenticator, tenant.tokenAt(clock.instant()));
+
+        assertThat(tenant.keyFetches()).as("the cache expired, so the keys were asked for again").isEqualTo(2);
+        assertThat(afterExpiry).isInstanceOf(AuthResult.Allowed.class);
+    }
+
+    @Test
+    void cachedKeysAreNotFetchedAgainWithinTwelveHours() {
+        ManualClock clock = new ManualClock(Instant.now());
+        EntraTokenAuthenticator authenticator = counted(new CountingVerifiers(), clock);
+        assertThat(present(authenticator, tenant.tokenAt(clock.instant()))).isInstanceOf(AuthResult.Allowed.class);
+
+        clock.advance(Duration.ofHours(12).minusMinutes(1));
+        assertThat(present(authenticator, tenant.tokenAt(clock.instant()))).isInstanceOf(AuthResult.Allowed.class);
+        assertThat(tenant.keyFetches()).as("11 h 59 min on").isEqualTo(1);
+
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(present(authenticator, tenant.tokenAt(clock.instant()))).isInstanceOf(AuthResult.Allowed.class);
+        assertThat(tenant.keyFetches()).as("12 h 1 min on").isEqualTo(2);
+    }
+
+    private AuthResult presentedAt(Instant now, UnaryOperator<JWTClaimsSet.Builder> change) {
+        ManualClock clock = new ManualClock(now);
+        return present(counted(new CountingVerifiers(), clock), tenant.token(change));
+    }
+
+    @Test
+    void tokenExpired59SecondsAgoIsAllowed() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(30));
+
+        assertThat(presentedAt(expiry.plusSeconds(59), c -> c.expirationTime(Date.from(expiry)))).isInstanceOf(AuthResult.Allowed.class);
+    }
+
+    @Test
+    void tokenExpired61SecondsAgoIsRejected() {
+        Instant expiry = Instant.now().plus(Duration.ofMinutes(30));
+
+        assertThat(presentedAt(expiry.plusSeconds(61), c -> c.expirationTime(Date.from(expiry))))
+                .isEqualTo(new AuthResult.Rejected(401, "invalid_token", "The bearer token has expired; get a new one."));
+    }
+
+    @Test
+    void tokenValidIn59SecondsIsAllowed() {
+        Instant notBefore = Instant.now().plus(Duration.ofMinutes(10));
+
+        assertThat(presentedAt(notBefore.minusSeconds(59), c -> c.notBeforeTime(Date.from(notBefore)))).isInstanceOf(AuthResult.Allowed.class);
+    }
+
+    @Test
+    void tokenValidIn61SecondsIsRejected() {
+        Instant notBefore = Instant.now().plus(Duration.ofMinutes(10));
+
+        assertThat(presentedAt(notBefore.minusSeconds(61), c -> c.notBeforeTime(Date.from(notBefore))))
+                .isEqualTo(new AuthResult.Rejected(401, "invalid_token", "The bearer token is not valid yet."));
     }
 
     @Test
@@ -257,7 +324,7 @@ class EntraTokenAuthenticatorTest {
 
     @Test
     void rememberedTokenIsRefusedOnceItExpires() {
-        dev.spillway.proxy.testing.ManualClock clock = new dev.spillway.proxy.testing.ManualClock(Instant.now());
+        ManualClock clock = new ManualClock(Instant.now());
         EntraTokenAuthenticator authenticator = counted(new CountingVerifiers(), clock);
         String token = tenant.token(claims -> claims.expirationTime(Date.from(clock.instant().plus(Duration.ofMinutes(5)))));
         assertThat(present(authenticator, token)).isInstanceOf(AuthResult.Allowed.class);

@@ -4,13 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.spillway.proxy.testing.LoopbackServers;
+import dev.spillway.proxy.testing.RefusingPort;
+import dev.spillway.proxy.testing.ScriptedBackend;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -105,17 +107,47 @@ class FailoverTest {
     }
 
     @Test
-    void whenEveryBackendIsUnreachableTheClientGets502NamingNoInternals() throws IOException {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closedPort = socket.getLocalPort();
+    void whenEveryBackendIsUnreachableTheClientGets502NamingNoInternals() {
+        try (RefusingPort closed = new RefusingPort()) {
+            proxy = servers.proxy().backend("openai1", closed.url(), 1, "k").start();
+
+            HttpResponse<String> response = proxy.chat("chat");
+
+            assertThat(response.statusCode()).isEqualTo(502);
+            assertThat(response.body()).contains("\"code\":\"backend_unavailable\"").doesNotContain("127.0.0.1").doesNotContain("Exception");
         }
-        proxy = servers.proxy().backend("openai1", "http://127.0.0.1:" + closedPort, 1, "k").start();
+    }
+
+    @Test
+    void whenEveryBackendTimesOutTheClientGets504() {
+        Simulator first = servers.account();
+        Simulator second = servers.account();
+        first.faults().delayFirstByte(Duration.ofSeconds(5));
+        second.faults().delayFirstByte(Duration.ofSeconds(5));
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1)
+                .env("SPILLWAY_HEADERS_TIMEOUT_MS", "300").start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
-        assertThat(response.statusCode()).isEqualTo(502);
-        assertThat(response.body()).contains("\"code\":\"backend_unavailable\"").doesNotContain("127.0.0.1").doesNotContain("Exception");
+        assertThat(response.statusCode()).isEqualTo(504);
+        assertThat(response.body()).contains("\"code\":\"backend_timeout\"");
+        assertThat(first.traffic().calls() + second.traffic().calls()).as("each backend tried once").isEqualTo(2);
+    }
+
+    @Test
+    void forbiddenFromABackendFailsOverBecauseTheProxyOwnsBackendCredentials() {
+        // What Azure answers while the proxy identity's role assignment is still propagating.
+        try (ScriptedBackend forbidding = new ScriptedBackend(n -> new ScriptedBackend.Reply(403, Map.of(),
+                "{\"error\":{\"code\":\"PermissionDenied\",\"message\":\"The principal lacks the required data action.\"}}"))) {
+            Simulator healthy = servers.account();
+            proxy = servers.proxy().backend("openai1", forbidding.url(), 1, "k").backend("openai2", healthy, 2).start();
+
+            HttpResponse<String> response = proxy.chat("chat");
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("x-spillway-backend")).hasValue("openai2");
+            assertThat(forbidding.requests()).isEqualTo(1);
+        }
     }
 
     @Test

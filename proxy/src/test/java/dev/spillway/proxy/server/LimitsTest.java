@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RunningProxy;
+import dev.spillway.proxy.testing.ScriptedBackend;
 import dev.spillway.simulator.Simulator;
-import dev.spillway.simulator.SimulatorOptions;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -14,6 +14,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,51 +29,77 @@ class LimitsTest {
     private RunningProxy proxy;
 
 
-    private Simulator slowAccount() {
-        return servers.account(SimulatorOptions.defaults().withApiKey("backend-key").withTokenLatency(Duration.ofMillis(300)).withCompletionTokens(3));
+    private final CountDownLatch firstArrived = new CountDownLatch(1);
+    private final CountDownLatch releaseFirst = new CountDownLatch(1);
+    private ScriptedBackend holding;
+
+    @AfterEach
+    void release() {
+        releaseFirst.countDown();
+        if (holding != null) {
+            holding.close();
+        }
+    }
+
+    /** A backend that holds its first request until the test lets it go, so that it is in flight for sure. */
+    private String holdingBackend() {
+        holding = new ScriptedBackend(n -> {
+            if (n == 1) {
+                firstArrived.countDown();
+                releaseFirst.await();
+            }
+            return ScriptedBackend.Reply.ok();
+        });
+        return holding.url();
+    }
+
+    /** Sends a request and returns once the backend holds it: the proxy counts it in flight. */
+    private CompletableFuture<HttpResponse<String>> oneRequestInFlight() throws InterruptedException {
+        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
+        assertThat(firstArrived.await(10, TimeUnit.SECONDS)).as("the first request reached the backend").isTrue();
+        return first;
     }
 
     @Test
     void requestsBeyondTheConcurrencyCapGet503WithRetryAfter() throws Exception {
-        proxy = servers.proxy().backend("openai1", slowAccount(), 1).env("SPILLWAY_MAX_CONCURRENT_REQUESTS", "1").start();
-        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
-        Thread.sleep(300);
+        proxy = servers.proxy().backend("openai1", holdingBackend(), 1, "k").env("SPILLWAY_MAX_CONCURRENT_REQUESTS", "1").start();
+        CompletableFuture<HttpResponse<String>> first = oneRequestInFlight();
 
         HttpResponse<String> second = proxy.chat("chat");
 
         assertThat(second.statusCode()).isEqualTo(503);
         assertThat(second.headers().firstValue("Retry-After")).hasValue("1");
         assertThat(second.body()).contains("\"code\":\"overloaded\"").contains("SPILLWAY_MAX_CONCURRENT_REQUESTS");
-        assertThat(first.get().statusCode()).isEqualTo(200);
+        releaseFirst.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
 
     @Test
     void backendAtItsCapIsSkippedForAnother() throws Exception {
-        Simulator busy = slowAccount();
         Simulator other = servers.account();
-        proxy = servers.proxy().backend("busy", busy, 1).backend("other", other, 2)
+        proxy = servers.proxy().backend("busy", holdingBackend(), 1, "k").backend("other", other, 2)
                 .env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
-        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
-        Thread.sleep(300);
+        CompletableFuture<HttpResponse<String>> first = oneRequestInFlight();
 
         HttpResponse<String> second = proxy.chat("chat");
 
         assertThat(second.statusCode()).isEqualTo(200);
         assertThat(second.headers().firstValue("x-spillway-backend")).hasValue("other");
-        assertThat(first.get().headers().firstValue("x-spillway-backend")).hasValue("busy");
+        releaseFirst.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).headers().firstValue("x-spillway-backend")).hasValue("busy");
     }
 
     @Test
     void whenEveryBackendIsAtItsCapTheProxyAnswers503() throws Exception {
-        proxy = servers.proxy().backend("only", slowAccount(), 1).env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
-        CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
-        Thread.sleep(300);
+        proxy = servers.proxy().backend("only", holdingBackend(), 1, "k").env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
+        CompletableFuture<HttpResponse<String>> first = oneRequestInFlight();
 
         HttpResponse<String> second = proxy.chat("chat");
 
         assertThat(second.statusCode()).isEqualTo(503);
         assertThat(second.body()).contains("backends_saturated");
-        assertThat(first.get().statusCode()).isEqualTo(200);
+        releaseFirst.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.spillway.proxy.testing.LoopbackServers;
 import dev.spillway.proxy.testing.RawBackend;
 import dev.spillway.proxy.testing.RunningProxy;
+import dev.spillway.proxy.testing.ScriptedBackend;
 import dev.spillway.simulator.ReceivedRequest;
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -44,6 +46,31 @@ class PassThroughTest {
         assertThat(received.path()).isEqualTo("/openai/deployments/chat/chat/completions");
         assertThat(received.query()).isEqualTo("api-version=2024-10-21&x=a%20b");
         assertThat(new String(received.body(), StandardCharsets.UTF_8)).isEqualTo(body);
+    }
+
+    @Test
+    void clientCookiesAreNeverForwardedToABackend() {
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).start();
+
+        HttpResponse<String> response = proxy.post("/openai/deployments/chat/chat/completions?api-version=2024-10-21",
+                RunningProxy.chatBody(false), "Cookie", "session=client-secret-session");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(account.traffic().recent().get(0).header("Cookie")).isNull();
+    }
+
+    @Test
+    void backendCookiesAreNeverPassedToTheClient() {
+        try (ScriptedBackend cookieSetting = new ScriptedBackend(n -> new ScriptedBackend.Reply(200,
+                Map.of("Set-Cookie", "ARRAffinity=backend-instance-7; Path=/; HttpOnly"), "{\"choices\":[]}"))) {
+            proxy = servers.proxy().backend("openai1", cookieSetting.url(), 1, "k").start();
+
+            HttpResponse<String> response = proxy.chat("chat");
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().allValues("Set-Cookie")).isEmpty();
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.spillway.proxy.testing;
 
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,7 +17,12 @@ public final class Accounts implements AutoCloseable {
     }
 
     public Simulator start(SimulatorOptions options) {
-        Simulator simulator = Simulator.start(options);
+        return start(options, InstantSource.system());
+    }
+
+    /** An account whose quota windows turn on this clock only. */
+    public Simulator start(SimulatorOptions options, InstantSource clock) {
+        Simulator simulator = Simulator.start(options, clock);
         simulators.add(simulator);
         return simulator;
     }

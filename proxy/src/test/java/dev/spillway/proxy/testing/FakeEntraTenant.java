@@ -38,6 +38,7 @@ public final class FakeEntraTenant implements AutoCloseable {
     private final List<RSAKey> published = new CopyOnWriteArrayList<>();
     private final AtomicInteger keyFetches = new AtomicInteger();
     private volatile RSAKey signing;
+    private volatile boolean keysDown;
 
     public FakeEntraTenant() {
         signing = newKey("key-1");
@@ -52,6 +53,11 @@ public final class FakeEntraTenant implements AutoCloseable {
                         + "\"id_token_signing_alg_values_supported\":[\"RS256\"]}"));
         server.createContext("/" + tenantId + "/discovery/v2.0/keys", exchange -> {
             keyFetches.incrementAndGet();
+            if (keysDown) {
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+                return;
+            }
             respond(exchange, new JWKSet(published.stream().map(k -> (com.nimbusds.jose.jwk.JWK) k.toPublicJWK()).toList()).toString());
         });
         server.start();
@@ -81,6 +87,12 @@ public final class FakeEntraTenant implements AutoCloseable {
         return "https://sts.windows.net/" + tenantId + "/";
     }
 
+    /** The key endpoint answers 503 from now on (the metadata endpoint still answers). */
+    public void takeKeysDown() {
+        keysDown = true;
+    }
+
+    /** Attempts to fetch the keys, failed ones included. */
     public int keyFetches() {
         return keyFetches.get();
     }
@@ -98,7 +110,11 @@ public final class FakeEntraTenant implements AutoCloseable {
 
     /** The claims a managed identity's token for Azure OpenAI carries, valid for an hour. */
     public JWTClaimsSet.Builder claims() {
-        Instant now = Instant.now();
+        return claims(Instant.now());
+    }
+
+    /** The same claims, issued at {@code now} (a test's manual clock). */
+    public JWTClaimsSet.Builder claims(Instant now) {
         return new JWTClaimsSet.Builder()
                 .issuer(issuerV1())
                 .audience(AUDIENCE)
@@ -117,6 +133,11 @@ public final class FakeEntraTenant implements AutoCloseable {
 
     public String token(UnaryOperator<JWTClaimsSet.Builder> change) {
         return sign(change.apply(claims()).build(), signing);
+    }
+
+    /** A token issued at {@code now}, valid for an hour from then. */
+    public String tokenAt(Instant now) {
+        return sign(claims(now).build(), signing);
     }
 
     public static String sign(JWTClaimsSet claims, RSAKey key) {

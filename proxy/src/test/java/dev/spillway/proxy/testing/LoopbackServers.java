@@ -2,6 +2,7 @@ package dev.spillway.proxy.testing;
 
 import dev.spillway.simulator.Simulator;
 import dev.spillway.simulator.SimulatorOptions;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -23,6 +24,11 @@ public final class LoopbackServers implements AfterEachCallback {
 
     public Simulator account(SimulatorOptions options) {
         return accounts.start(options);
+    }
+
+    /** An account whose quota windows (TPM, 10 s RPM) turn on this clock only, so a test never straddles one. */
+    public Simulator account(SimulatorOptions options, InstantSource clock) {
+        return accounts.start(options, clock);
     }
 
     /** A proxy builder whose proxy is closed after the test. */

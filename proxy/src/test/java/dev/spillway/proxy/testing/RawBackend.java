@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,7 +30,12 @@ public final class RawBackend implements AutoCloseable {
         HEADERS_THEN_HANG,
         /** Answer with bytes that are not HTTP. */
         MALFORMED,
-        /** Answer 200 with a body of {@link #HUGE_BODY_BYTES} bytes, then close the connection. */
+        /**
+         * Answer 200 with a body of {@link #HUGE_BODY_BYTES} bytes, then close the connection. Only the
+         * first {@link #HUGE_BODY_FIRST_PART} is sent until {@link #letTheRestFollow()}: a proxy that
+         * holds the body back until it has all of it never gets the rest, and after 10 s the
+         * connection is reset.
+         */
         HUGE_BODY,
         /** Send a 200 chunked SSE stream's headers and one event, then close the connection mid-stream. */
         STREAM_THEN_DIE,
@@ -44,11 +51,13 @@ public final class RawBackend implements AutoCloseable {
     public static final String FIRST_EVENT = "data: {\"choices\":[{\"delta\":{\"content\":\"Spill\"}}]}\n\n";
 
     public static final long HUGE_BODY_BYTES = 64L * 1024 * 1024;
+    public static final int HUGE_BODY_FIRST_PART = 1024 * 1024;
 
     private final ServerSocket server;
     private final Behaviour behaviour;
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final CountDownLatch restMayFollow = new CountDownLatch(1);
 
     public RawBackend(Behaviour behaviour) {
         this.behaviour = behaviour;
@@ -62,6 +71,11 @@ public final class RawBackend implements AutoCloseable {
 
     public String url() {
         return "http://127.0.0.1:" + server.getLocalPort();
+    }
+
+    /** Lets a {@link Behaviour#HUGE_BODY} send what follows its first megabyte. */
+    public void letTheRestFollow() {
+        restMayFollow.countDown();
     }
 
     /** Connections accepted so far. */
@@ -107,6 +121,14 @@ public final class RawBackend implements AutoCloseable {
                             + HUGE_BODY_BYTES + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                     byte[] block = new byte[64 * 1024];
                     for (long sent = 0; sent < HUGE_BODY_BYTES; sent += block.length) {
+                        if (sent == HUGE_BODY_FIRST_PART) {
+                            out.flush();
+                            if (!restMayFollow.await(10, TimeUnit.SECONDS)) {
+                                socket.setSoLinger(true, 0);
+                                socket.close();
+                                return;
+                            }
+                        }
                         out.write(block);
                     }
                     out.flush();
@@ -137,6 +159,8 @@ public final class RawBackend implements AutoCloseable {
             }
         } catch (IOException peerGone) {
             // the proxy went away: that is what some tests want
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

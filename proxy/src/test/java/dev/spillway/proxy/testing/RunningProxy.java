@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -105,6 +106,7 @@ public final class RunningProxy implements AutoCloseable {
         private final List<String> backends = new ArrayList<>();
         private final Map<String, String> env = new HashMap<>(Map.of("SPILLWAY_API_KEYS", CLIENT_KEY));
         private java.util.function.Consumer<RunningProxy> onStart = started -> { };
+        private InstantSource clock = InstantSource.system();
         private Supplier<TokenCredential> credential = () -> {
             throw new AssertionError("no backend in this test should need an Entra token");
         };
@@ -130,6 +132,12 @@ public final class RunningProxy implements AutoCloseable {
             return this;
         }
 
+        /** The clock the proxy's routing, throttling and token checks read (not Jetty's own timeouts). */
+        public Builder clock(InstantSource value) {
+            clock = value;
+            return this;
+        }
+
         public Builder entraCredential(TokenCredential value) {
             credential = () -> value;
             return this;
@@ -139,7 +147,7 @@ public final class RunningProxy implements AutoCloseable {
             Map<String, String> all = new HashMap<>(env);
             all.put("SPILLWAY_BACKENDS", "[" + String.join(",", backends) + "]");
             ProxyConfig config = new ProxyConfigReader().read(all);
-            ProxyServer server = Spillway.assemble(config, credential);
+            ProxyServer server = Spillway.assemble(config, credential, clock);
             server.start(0);
             RunningProxy proxy = new RunningProxy(server);
             onStart.accept(proxy);
