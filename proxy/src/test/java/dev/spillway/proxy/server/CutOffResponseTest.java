@@ -8,7 +8,6 @@ import dev.spillway.proxy.testing.RawClient;
 import dev.spillway.proxy.testing.RunningProxy;
 import dev.spillway.simulator.Simulator;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,16 +23,9 @@ class CutOffResponseTest {
     final LoopbackServers servers = new LoopbackServers();
     private RawBackend raw;
 
-    @AfterEach
-    void stop() {
-        if (raw != null) {
-            raw.close();
-        }
-    }
-
     @Test
     void streamCutMidwayReachesAConnectionCloseClientChunkedWithoutItsLastChunk() {
-        raw = new RawBackend(RawBackend.Behaviour.STREAM_THEN_DIE);
+        raw = servers.raw(RawBackend.Behaviour.STREAM_THEN_DIE);
         RunningProxy proxy = servers.proxy().backend("dying", raw.url(), 1, "k").start();
 
         RawClient.Answer answer = RawClient.send(proxy.url(), RawClient.post(PATH, "HTTP/1.1", RunningProxy.chatBody(true)), Duration.ofSeconds(10));
@@ -59,7 +51,7 @@ class CutOffResponseTest {
 
     @Test
     void backendBreakingBeforeTheFirstBodyByteFailsOverInsteadOfAnsweringAnEmpty200() {
-        raw = new RawBackend(RawBackend.Behaviour.HEADERS_THEN_CLOSE);
+        raw = servers.raw(RawBackend.Behaviour.HEADERS_THEN_CLOSE);
         Simulator healthy = servers.account();
         RunningProxy proxy = servers.proxy().backend("broken", raw.url(), 1, "k").backend("healthy", healthy, 2).start();
 
@@ -72,7 +64,7 @@ class CutOffResponseTest {
 
     @Test
     void backendBreakingBeforeTheFirstBodyByteWithNoOtherBackendGets502() {
-        raw = new RawBackend(RawBackend.Behaviour.HEADERS_THEN_CLOSE);
+        raw = servers.raw(RawBackend.Behaviour.HEADERS_THEN_CLOSE);
         RunningProxy proxy = servers.proxy().backend("broken", raw.url(), 1, "k").start();
 
         RawClient.Answer answer = RawClient.send(proxy.url(), RawClient.post(PATH, "HTTP/1.1", RunningProxy.chatBody(false)), Duration.ofSeconds(10));
@@ -83,7 +75,7 @@ class CutOffResponseTest {
 
     @Test
     void streamCutMidwayReachesAnHttp10ClientAsAResetNotAnOrderlyClose() {
-        raw = new RawBackend(RawBackend.Behaviour.STREAM_THEN_DIE);
+        raw = servers.raw(RawBackend.Behaviour.STREAM_THEN_DIE);
         RunningProxy proxy = servers.proxy().backend("dying", raw.url(), 1, "k").start();
 
         RawClient.Answer answer = RawClient.send(proxy.url(), RawClient.post(PATH, "HTTP/1.0", RunningProxy.chatBody(true)), Duration.ofSeconds(10));

@@ -40,9 +40,6 @@ class FaultInjectionTest {
 
     @AfterEach
     void stop() {
-        if (raw != null) {
-            raw.close();
-        }
         logs.close();
     }
 
@@ -72,7 +69,7 @@ class FaultInjectionTest {
 
     @Test
     void backendResettingBeforeHeadersFailsOver() {
-        raw = new RawBackend(RawBackend.Behaviour.RESET_BEFORE_HEADERS);
+        raw = servers.raw(RawBackend.Behaviour.RESET_BEFORE_HEADERS);
         proxy = proxyWithBrokenFirst(raw.url());
 
         assertFailedOverAndStillServing(proxy.chat("chat"), "transport");
@@ -80,7 +77,7 @@ class FaultInjectionTest {
 
     @Test
     void backendHangingBeforeHeadersTimesOutAndFailsOver() {
-        raw = new RawBackend(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
+        raw = servers.raw(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
         proxy = proxyWithBrokenFirst(raw.url());
 
         long started = System.nanoTime();
@@ -92,7 +89,7 @@ class FaultInjectionTest {
 
     @Test
     void backendSpeakingGarbageFailsOver() {
-        raw = new RawBackend(RawBackend.Behaviour.MALFORMED);
+        raw = servers.raw(RawBackend.Behaviour.MALFORMED);
         proxy = proxyWithBrokenFirst(raw.url());
 
         assertFailedOverAndStillServing(proxy.chat("chat"), "transport");
@@ -107,7 +104,7 @@ class FaultInjectionTest {
 
     @Test
     void backendSendingHeadersThenNothingIsCutOffWithoutRetry() throws IOException {
-        raw = new RawBackend(RawBackend.Behaviour.HEADERS_THEN_HANG);
+        raw = servers.raw(RawBackend.Behaviour.HEADERS_THEN_HANG);
         proxy = proxyWithBrokenFirst(raw.url());
 
         HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(true));
@@ -123,7 +120,7 @@ class FaultInjectionTest {
 
     @Test
     void hugeResponseReachesTheClientBeforeTheBackendHasSentItAll() throws IOException {
-        raw = new RawBackend(RawBackend.Behaviour.HUGE_BODY);
+        raw = servers.raw(RawBackend.Behaviour.HUGE_BODY);
         proxy = servers.proxy().backend("huge", raw.url(), 1, "k").start();
 
         HttpResponse<InputStream> response = proxy.postStreaming(PATH, RunningProxy.chatBody(false));
@@ -168,7 +165,7 @@ class FaultInjectionTest {
 
     @Test
     void throttledAnswerWhoseBodyStallsDoesNotHoldTheFailover() {
-        raw = new RawBackend(RawBackend.Behaviour.THROTTLE_THEN_STALL);
+        raw = servers.raw(RawBackend.Behaviour.THROTTLE_THEN_STALL);
         proxy = servers.proxy().backend("stalling", raw.url(), 1, "k").backend("healthy", healthy, 2)
                 .env("SPILLWAY_HEADERS_TIMEOUT_MS", "10000").start();
 

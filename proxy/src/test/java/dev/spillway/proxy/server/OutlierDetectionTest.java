@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -27,13 +26,6 @@ class OutlierDetectionTest {
     @RegisterExtension
     final LoopbackServers servers = new LoopbackServers();
     private ScriptedBackend scripted;
-
-    @AfterEach
-    void stop() {
-        if (scripted != null) {
-            scripted.close();
-        }
-    }
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-27T10:00:00Z"));
 
@@ -98,7 +90,7 @@ class OutlierDetectionTest {
     void successOfARequestSentBeforeAFailureDoesNotEndTheCoolDownThatFailureStarted() throws Exception {
         CountDownLatch firstArrived = new CountDownLatch(1);
         CountDownLatch releaseFirst = new CountDownLatch(1);
-        scripted = new ScriptedBackend(n -> {
+        scripted = servers.scripted(n -> {
             if (n == 1) {
                 firstArrived.countDown();
                 releaseFirst.await();

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,13 +23,6 @@ class QuotaEstimateTest {
     @RegisterExtension
     final LoopbackServers servers = new LoopbackServers();
     private ScriptedBackend scripted;
-
-    @AfterEach
-    void stop() {
-        if (scripted != null) {
-            scripted.close();
-        }
-    }
 
     private static ScriptedBackend.Reply remaining(long tokens) {
         return new ScriptedBackend.Reply(200, Map.of("x-ratelimit-remaining-tokens", Long.toString(tokens),
@@ -42,7 +34,7 @@ class QuotaEstimateTest {
         CountDownLatch arrived = new CountDownLatch(3);
         CountDownLatch releaseOlder = new CountDownLatch(1);
         CountDownLatch releaseNewer = new CountDownLatch(1);
-        scripted = new ScriptedBackend(n -> {
+        scripted = servers.scripted(n -> {
             if (n == 1) {
                 return remaining(10_000);
             }

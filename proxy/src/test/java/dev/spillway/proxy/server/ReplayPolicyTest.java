@@ -9,7 +9,6 @@ import dev.spillway.proxy.testing.ScriptedBackend;
 import dev.spillway.simulator.Simulator;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,13 +25,6 @@ class ReplayPolicyTest {
     private RawBackend raw;
     private Simulator second;
 
-    @AfterEach
-    void stop() {
-        if (raw != null) {
-            raw.close();
-        }
-    }
-
     private RunningProxy proxyWithFirst(String url) {
         second = servers.account();
         return servers.proxy().backend("first", url, 1, "k").backend("second", second, 2)
@@ -41,7 +33,7 @@ class ReplayPolicyTest {
 
     @Test
     void uploadThatTimedOutAfterBeingSentGets504AndIsNotSentToAnotherAccount() {
-        raw = new RawBackend(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
+        raw = servers.raw(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
         RunningProxy proxy = proxyWithFirst(raw.url());
 
         HttpResponse<String> response = proxy.post(FILES, UPLOAD);
@@ -53,7 +45,7 @@ class ReplayPolicyTest {
 
     @Test
     void deleteBrokenOffAfterBeingSentGets502AndIsNotSentToAnotherAccount() {
-        raw = new RawBackend(RawBackend.Behaviour.RESET_BEFORE_HEADERS);
+        raw = servers.raw(RawBackend.Behaviour.RESET_BEFORE_HEADERS);
         RunningProxy proxy = proxyWithFirst(raw.url());
 
         HttpResponse<String> response = proxy.send(proxy.request("/openai/files/file-abc?api-version=2024-10-21").DELETE().build(),
@@ -81,7 +73,7 @@ class ReplayPolicyTest {
 
     @Test
     void uploadWhoseConnectionWasRefusedIsSentToTheNextAccount() {
-        raw = new RawBackend(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
+        raw = servers.raw(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
         String refusing = raw.url();
         raw.close();
         RunningProxy proxy = proxyWithFirst(refusing);
@@ -93,7 +85,7 @@ class ReplayPolicyTest {
 
     @Test
     void modelCallThatTimedOutAfterBeingSentIsStillSentToTheNextAccount() {
-        raw = new RawBackend(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
+        raw = servers.raw(RawBackend.Behaviour.HANG_BEFORE_HEADERS);
         RunningProxy proxy = proxyWithFirst(raw.url());
 
         HttpResponse<String> response = proxy.send(proxy.request("/openai/deployments/chat/chat/completions?api-version=2024-10-21")
