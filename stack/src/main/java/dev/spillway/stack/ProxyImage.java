@@ -120,11 +120,12 @@ final class ProxyImage {
                 ? new OutputInternal<>(OutputData.<String>unknown())
                 : Output.tuple(site.registry().loginServer(), site.tenantId(), clientToken())
                         .applyValue(t -> site.dataPlane().tokens().refreshToken(t.t1, t.t2, t.t3));
+        Path context = context();
         Image image = new Image(site.name() + "-image", ImageArgs.builder()
                 .imageName(site.registry().loginServer().applyValue(server -> server + "/" + REPOSITORY + ":" + tag))
                 .build(DockerBuildArgs.builder()
-                        .context(context().toString())
-                        .dockerfile(context().resolve(DOCKERFILE).toString())
+                        .context(context.toString())
+                        .dockerfile(context.resolve(DOCKERFILE).toString())
                         .platform("linux/amd64")
                         .build())
                 .registry(com.pulumi.docker.inputs.RegistryArgs.builder()

@@ -51,15 +51,16 @@ public final class QuotaAwarePolicy implements LoadBalancingPolicy {
         if (second == first) {
             second = pool.get((pool.indexOf(first) + 1 + random.nextInt(pool.size() - 1)) % pool.size());
         }
-        if (!first.quota().headroom(now).known() || !second.quota().headroom(now).known()) {
+        QuotaState.Headroom firstRoom = first.quota().headroom(now);
+        QuotaState.Headroom secondRoom = second.quota().headroom(now);
+        if (!firstRoom.known() || !secondRoom.known()) {
             return first;
         }
-        return headroom(second, now) > headroom(first, now) ? second : first;
+        return room(secondRoom) > room(firstRoom) ? second : first;
     }
 
     /** Tokens of room, unless request slots are the tighter limit: then none. */
-    private static long headroom(Endpoint endpoint, long now) {
-        QuotaState.Headroom room = endpoint.quota().headroom(now);
-        return room.requests() < 1 ? Long.MIN_VALUE / 4 + room.requests() : room.tokens();
+    private static long room(QuotaState.Headroom headroom) {
+        return headroom.requests() < 1 ? Long.MIN_VALUE / 4 + headroom.requests() : headroom.tokens();
     }
 }

@@ -65,8 +65,10 @@ public final class Preflight {
         for (String location : config.openaiLocations()) {
             List<AzureInventory.OfferedModel> models = azure.models(location);
             List<AzureInventory.QuotaUsage> usages = azure.usages(location);
-            boolean chat = offered(models, config.chat()).isPresent();
-            boolean embedding = offered(models, config.embedding()).isPresent();
+            Optional<AzureInventory.OfferedModel> chatModel = offered(models, config.chat());
+            Optional<AzureInventory.OfferedModel> embeddingModel = offered(models, config.embedding());
+            boolean chat = chatModel.isPresent();
+            boolean embedding = embeddingModel.isPresent();
             double chatFree = free(usages, config.chat());
             double embeddingFree = free(usages, config.embedding());
             rows.add(new Row(location, chat, embedding, chatFree, embeddingFree));
@@ -77,8 +79,9 @@ public final class Preflight {
             if (!embedding) {
                 problems.add(location + ": " + describe(config.embedding()) + " is not offered; pick another region or embedding model/SKU");
             }
-            lifecycle(location, models, config.chat(), "chatModel / chatModelVersion", problems, warnings);
-            lifecycle(location, models, config.embedding(), "embeddingModel / embeddingModelVersion", problems, warnings);
+            chatModel.ifPresent(model -> lifecycle(location, models, model, config.chat(), "chatModel / chatModelVersion", problems, warnings));
+            embeddingModel.ifPresent(model -> lifecycle(location, models, model, config.embedding(),
+                    "embeddingModel / embeddingModelVersion", problems, warnings));
             if (sameQuota && chatFree >= 0 && chatFree < 2.0 * capacity) {
                 problems.add(location + ": " + (int) chatFree + "K TPM free for " + quotaName(config.chat()) + ", but both deployments need "
                         + capacity + "K; lower openaiCapacity to " + (int) (chatFree / 2) + " or request more quota");
@@ -98,16 +101,12 @@ public final class Preflight {
     }
 
     /** A version that takes no new deployments fails `pulumi up`; one that retires soon fails every call after that date. */
-    private void lifecycle(String location, List<AzureInventory.OfferedModel> models, StackConfig.Model wanted, String keys,
-                           List<String> problems, List<String> warnings) {
-        Optional<AzureInventory.OfferedModel> model = offered(models, wanted);
-        if (model.isEmpty()) {
-            return;
-        }
+    private void lifecycle(String location, List<AzureInventory.OfferedModel> models, AzureInventory.OfferedModel model,
+                           StackConfig.Model wanted, String keys, List<String> problems, List<String> warnings) {
         Instant now = clock.instant();
-        Optional<Instant> deprecated = model.get().deprecation(wanted.sku());
-        Optional<Instant> retires = model.get().retirement();
-        String change = "; newest offered instead: " + alternatives(models, model.get(), wanted.sku()) + " (set " + keys + ")";
+        Optional<Instant> deprecated = model.deprecation(wanted.sku());
+        Optional<Instant> retires = model.retirement();
+        String change = "; newest offered instead: " + alternatives(models, model, wanted.sku()) + " (set " + keys + ")";
         if (deprecated.isPresent() && !deprecated.get().isAfter(now)) {
             problems.add(location + ": " + describe(wanted) + " takes no new deployments since " + date(deprecated.get()) + change);
         } else if (retires.isPresent() && retires.get().isBefore(now.plus(RETIREMENT_MARGIN))) {
