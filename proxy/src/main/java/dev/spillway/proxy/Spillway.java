@@ -25,6 +25,7 @@ import dev.spillway.proxy.route.WeightedRandomPolicy;
 import dev.spillway.proxy.observe.BackendsReport;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.server.ProxyServer;
+import dev.spillway.proxy.server.SharedIo;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -59,10 +60,11 @@ public final class Spillway {
         Router router = new Router(cluster, new AvailabilityFilter(config.limits().maxRequestsPerBackend(),
                 config.policy() == ProxyConfig.BalancingPolicy.QUOTA), policy(config, clock),
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
+        SharedIo io = SharedIo.start();
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
-                backendCredentials(config.backends(), entraCredential, clock));
+                backendCredentials(config.backends(), entraCredential, clock), io.threads(), io.buffers(), io.scheduler());
         return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
-                config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock));
+                config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock), io);
     }
 
     /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */

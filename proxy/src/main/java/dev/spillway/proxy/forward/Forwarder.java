@@ -4,25 +4,28 @@ import dev.spillway.proxy.route.Endpoint;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.http.HttpCookieStore;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * Sends one attempt to one backend and hands back the response as soon as its headers arrive, with
- * the body still streaming. It knows nothing of routing: the caller decides what an outcome means.
+ * the body still to be read as it comes. Nothing waits: the answer is a callback, on the thread
+ * that received the headers. It knows nothing of routing: the caller decides what an outcome means.
  */
 public final class Forwarder implements AutoCloseable {
 
@@ -30,14 +33,19 @@ public final class Forwarder implements AutoCloseable {
     private final Duration headersTimeout;
     private final Map<String, BackendCredential> credentials;
 
-    /** @param credentials backend name to the credential that backend needs */
-    public Forwarder(Duration connectTimeout, Duration headersTimeout, Map<String, BackendCredential> credentials) {
+    /**
+     * @param credentials backend name to the credential that backend needs
+     * @param threads     shared with the server: one pool runs both sides of every exchange
+     * @param buffers     shared with the server, so a chunk read from a backend is written to the client from the same pool
+     */
+    public Forwarder(Duration connectTimeout, Duration headersTimeout, Map<String, BackendCredential> credentials,
+                     Executor threads, ByteBufferPool buffers, Scheduler scheduler) {
         this.headersTimeout = headersTimeout;
         this.credentials = Map.copyOf(credentials);
-        QueuedThreadPool threads = new QueuedThreadPool();
-        threads.setName("spillway-upstream");
         HttpClient http = new HttpClient();
         http.setExecutor(threads);
+        http.setByteBufferPool(buffers);
+        http.setScheduler(scheduler);
         http.setConnectTimeout(connectTimeout.toMillis());
         // Silence longer than the headers timeout, before the headers or in the middle of a stream, means a dead backend.
         http.setIdleTimeout(headersTimeout.toMillis());
@@ -52,6 +60,12 @@ public final class Forwarder implements AutoCloseable {
         // Pass bodies through as the backend encoded them, and keep no cookies between clients.
         http.getContentDecoderFactories().clear();
         http.setHttpCookieStore(new HttpCookieStore.Empty());
+        // Lent, not owned: the proxy stops them after both the server and this client.
+        for (Object shared : new Object[] {threads, buffers, scheduler}) {
+            if (http.contains(shared)) {
+                http.unmanage(shared);
+            }
+        }
         try {
             http.start();
         } catch (Exception e) {
@@ -63,13 +77,15 @@ public final class Forwarder implements AutoCloseable {
         this.client = http;
     }
 
-    /** Sends the request and waits, at most the headers timeout, for the response headers. */
-    public UpstreamResult send(Endpoint endpoint, UpstreamRequest request) {
-        URI target = URI.create(endpoint.backend().url() + request.pathAndQuery());
+    /**
+     * Sends the request; {@code outcome} receives, exactly once, the response (at its headers) or
+     * the failure, at most the headers timeout later.
+     */
+    public void send(Endpoint endpoint, UpstreamRequest request, Consumer<UpstreamResult> outcome) {
         BackendCredential credential = credentials.get(endpoint.backend().name());
         Request outgoing;
         try {
-            outgoing = client.newRequest(target)
+            outgoing = client.newRequest(endpoint.backend().url() + request.pathAndQuery())
                     .method(request.method())
                     .headers(headers -> {
                         headers.add(request.headers());
@@ -78,30 +94,59 @@ public final class Forwarder implements AutoCloseable {
                         }
                     });
         } catch (CredentialUnavailableException e) {
-            return new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, e.getMessage(), false);
+            outcome.accept(new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, e.getMessage(), false));
+            return;
         }
-        // Set once the request starts to be written on a connection: before that, it cannot have reached the backend.
-        AtomicBoolean began = new AtomicBoolean();
-        outgoing.onRequestBegin(r -> began.set(true));
         if (request.body().length > 0) {
-            String contentType = request.headers().get("Content-Type");
-            outgoing.body(new BytesRequestContent(contentType, request.body()));
+            outgoing.body(new BytesRequestContent(request.headers().get("Content-Type"), request.body()));
         }
-        InputStreamResponseListener listener = new InputStreamResponseListener();
-        outgoing.send(listener);
-        try {
-            org.eclipse.jetty.client.Response response = listener.get(headersTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            return new UpstreamResult.Response(response.getStatus(), response.getHeaders(), listener.getInputStream(), client.getScheduler());
-        } catch (TimeoutException e) {
-            outgoing.abort(e);
-            return new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT,
-                    "no response headers within " + headersTimeout.toMillis() + " ms", began.get());
-        } catch (ExecutionException e) {
-            return failure(e.getCause(), began.get(), headersTimeout);
-        } catch (InterruptedException e) {
-            outgoing.abort(e);
-            Thread.currentThread().interrupt();
-            return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, "interrupted", began.get());
+        new Attempt(outgoing, outcome).send();
+    }
+
+    /** One exchange's listener: whichever of headers, failure or the headers deadline comes first decides. */
+    private final class Attempt implements org.eclipse.jetty.client.Response.Listener {
+        private final Request outgoing;
+        private final Consumer<UpstreamResult> outcome;
+        private final AtomicBoolean decided = new AtomicBoolean();
+        // Set once the request starts to be written on a connection: before that, it cannot have reached the backend.
+        private volatile boolean began;
+        private Scheduler.Task deadline;
+
+        Attempt(Request outgoing, Consumer<UpstreamResult> outcome) {
+            this.outgoing = outgoing;
+            this.outcome = outcome;
+        }
+
+        void send() {
+            outgoing.onRequestBegin(r -> began = true);
+            deadline = client.getScheduler().schedule(this::headersTimedOut, headersTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            outgoing.send(this);
+        }
+
+        private void headersTimedOut() {
+            if (decided.compareAndSet(false, true)) {
+                outgoing.abort(new TimeoutException("no response headers"));
+                outcome.accept(new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT,
+                        "no response headers within " + headersTimeout.toMillis() + " ms", began));
+            }
+        }
+
+        @Override
+        public void onContentSource(org.eclipse.jetty.client.Response response, Content.Source body) {
+            if (decided.compareAndSet(false, true)) {
+                deadline.cancel();
+                outcome.accept(new UpstreamResult.Response(response, body, client.getScheduler()));
+            } else {
+                response.abort(new TimeoutException("answered after the headers timeout"));
+            }
+        }
+
+        @Override
+        public void onComplete(Result result) {
+            if (result.isFailed() && decided.compareAndSet(false, true)) {
+                deadline.cancel();
+                outcome.accept(failure(result.getFailure(), began, headersTimeout));
+            }
         }
     }
 

@@ -1,19 +1,24 @@
 package dev.spillway.proxy.forward;
 
 import dev.spillway.proxy.observe.UsageScanner;
-import jakarta.servlet.ServletOutputStream;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.HashSet;
+import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.IteratingCallback;
 
 /**
  * Copies a backend's response to the client as it arrives: status, the headers that may cross,
- * then the body, flushed after every read so that server-sent events pass through chunk by chunk.
- * Nothing is retried from here on; the caller learns how the copy ended.
+ * then each chunk of the body as the backend's connection delivers it, written from the buffer it
+ * was read into. The next chunk is read only once the client's socket took the last one, so a slow
+ * client slows its backend down instead of filling the proxy's memory. Nothing is retried from
+ * here on; the caller learns how the copy ended.
  *
  * <p>A body is never framed by closing the connection, since then a backend dying mid-body would
  * look like a clean end: a body of unknown length goes out chunked (HTTP/1.1), also to clients
@@ -32,92 +37,125 @@ public final class ResponseRelay {
         BROKE_BEFORE_BODY,
         /** The backend's response broke; the client's must be cut off. */
         UPSTREAM_BROKE,
-        /** The client went away; the backend request was closed. */
+        /** The client went away; the backend request was aborted. */
         CLIENT_GONE
     }
 
     /** @param bytes body bytes that reached the client */
-    public record Result(Ending ending, long bytes, Exception cause) {}
-
-    private static final int BUFFER = 4096;
+    public record Result(Ending ending, long bytes, Throwable cause) {}
 
     /**
-     * @param extraHeader a header the proxy adds (name, value), such as {@code x-spillway-backend}
+     * Starts the copy; {@code done} is told, once, how it ended.
+     *
+     * @param extraHeader a header the proxy adds, such as {@code x-spillway-backend}
      * @param usage       sees every body byte, to find the reported token usage
      */
-    public Result relay(UpstreamResult.Response response, HttpServletResponse client, String[] extraHeader, UsageScanner usage) {
-        String contentType = response.header("Content-Type");
-        boolean stream = contentType != null && contentType.startsWith("text/event-stream");
-        byte[] buffer = new byte[BUFFER];
-        long relayed = 0;
-        try (InputStream in = response.body()) {
-            int read = 0;
-            if (!stream) {
-                try {
-                    read = in.read(buffer);
-                } catch (IOException | RuntimeException upstreamBroke) {
-                    return new Result(Ending.BROKE_BEFORE_BODY, 0, upstreamBroke);
-                }
-            }
-            writeHead(response, client, extraHeader, read >= 0);
-            ServletOutputStream out = client.getOutputStream();
-            if (stream) {
-                // A stream's headers go out at once: the client knows it was accepted before the first token.
-                client.flushBuffer();
-            }
-            // A non-stream's first read is in hand already.
-            boolean inHand = !stream;
-            while (true) {
-                if (!inHand) {
-                    try {
-                        read = in.read(buffer);
-                    } catch (IOException | RuntimeException upstreamBroke) {
-                        return new Result(Ending.UPSTREAM_BROKE, relayed, upstreamBroke);
-                    }
-                }
-                inHand = false;
-                if (read < 0) {
-                    // Closing completes the response here (the last chunk is written now, not after the
-                    // handler returns), so nothing counts a request done before its client has it all.
-                    out.close();
-                    return new Result(Ending.COMPLETE, relayed, null);
-                }
-                usage.accept(buffer, 0, read);
-                try {
-                    out.write(buffer, 0, read);
-                    out.flush();
-                } catch (IOException clientGone) {
-                    // Leaving this block closes the upstream stream, which aborts the backend request.
-                    return new Result(Ending.CLIENT_GONE, relayed, clientGone);
-                }
-                relayed += read;
-            }
-        } catch (IOException closing) {
-            return new Result(Ending.CLIENT_GONE, relayed, closing);
-        }
+    public void relay(UpstreamResult.Response response, Response client, HttpField extraHeader, UsageScanner usage, Consumer<Result> done) {
+        new Copy(response, client, extraHeader, usage, done).iterate();
     }
 
-    /** @param bodyFollows false when the backend's body is known to be empty */
-    private static void writeHead(UpstreamResult.Response response, HttpServletResponse client, String[] extraHeader, boolean bodyFollows) {
-        client.setStatus(response.status());
-        Set<String> connectionTokens = HeaderPolicy.connectionTokens(response.headers().getValuesList("Connection"));
-        Set<String> seen = new HashSet<>();
-        for (HttpField field : response.headers()) {
-            String name = field.getName();
-            if (HeaderPolicy.forwardsResponseHeader(name, connectionTokens)) {
-                // The first value replaces any default the server framework set (Content-Type); later ones add.
-                if (seen.add(name.toLowerCase(Locale.ROOT))) {
-                    client.setHeader(name, field.getValue());
-                } else {
-                    client.addHeader(name, field.getValue());
+    public static boolean isStream(UpstreamResult.Response response) {
+        String contentType = response.header("Content-Type");
+        return contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+    }
+
+    private static final class Copy extends IteratingCallback {
+        private final UpstreamResult.Response response;
+        private final Response client;
+        private final HttpField extraHeader;
+        private final UsageScanner usage;
+        private final Consumer<Result> done;
+        private final boolean stream;
+        private boolean headWritten;
+        private boolean lastWritten;
+        private Content.Chunk writing;
+        private int writingBytes;
+        private long relayed;
+        private Result ending;
+
+        Copy(UpstreamResult.Response response, Response client, HttpField extraHeader, UsageScanner usage, Consumer<Result> done) {
+            this.response = response;
+            this.client = client;
+            this.extraHeader = extraHeader;
+            this.usage = usage;
+            this.done = done;
+            this.stream = isStream(response);
+        }
+
+        @Override
+        protected Action process() {
+            if (writing != null) {
+                relayed += writingBytes;
+                writing.release();
+                writing = null;
+            }
+            if (lastWritten) {
+                ending = new Result(Ending.COMPLETE, relayed, null);
+                return Action.SUCCEEDED;
+            }
+            if (stream && !headWritten) {
+                // A stream's headers go out at once: the client knows it was accepted before the first token.
+                writeHead(true);
+                client.write(false, BufferUtil.EMPTY_BUFFER, this);
+                return Action.SCHEDULED;
+            }
+            Content.Chunk chunk = response.body().read();
+            if (chunk == null) {
+                response.body().demand(this::iterate);
+                return Action.IDLE;
+            }
+            if (Content.Chunk.isFailure(chunk)) {
+                ending = new Result(headWritten ? Ending.UPSTREAM_BROKE : Ending.BROKE_BEFORE_BODY, relayed, chunk.getFailure());
+                return Action.SUCCEEDED;
+            }
+            ByteBuffer bytes = chunk.getByteBuffer();
+            usage.accept(bytes);
+            if (!headWritten) {
+                writeHead(!(chunk.isLast() && !chunk.hasRemaining()));
+            }
+            writing = chunk;
+            writingBytes = bytes.remaining();
+            lastWritten = chunk.isLast();
+            client.write(chunk.isLast(), bytes, this);
+            return Action.SCHEDULED;
+        }
+
+        /** @param bodyFollows false when the backend's body is known to be empty */
+        private void writeHead(boolean bodyFollows) {
+            headWritten = true;
+            client.setStatus(response.status());
+            HttpFields.Mutable headers = client.getHeaders();
+            Set<String> connectionTokens = HeaderPolicy.connectionTokens(response.headers().getValuesList(HttpHeader.CONNECTION));
+            boolean sized = false;
+            for (HttpField field : response.headers()) {
+                if (HeaderPolicy.forwardsResponseHeader(field.getName(), connectionTokens)) {
+                    // The server framework sets no defaults on a core response, so every field is added as it came.
+                    headers.add(field);
+                    sized |= field.getHeader() == HttpHeader.CONTENT_LENGTH;
                 }
             }
+            if (bodyFollows && !sized) {
+                // Jetty otherwise frames an unknown length by closing the connection when the client
+                // asked for close; chunked is honoured on HTTP/1.1 whatever the client's Connection says.
+                headers.put(HttpHeader.TRANSFER_ENCODING, "chunked");
+            }
+            headers.put(extraHeader);
         }
-        if (bodyFollows && !seen.contains("content-length")) {
-            // Jetty otherwise frames an unknown length by closing the connection when the client
-            // asked for close; chunked is honoured on HTTP/1.1 whatever the client's Connection says.
-            client.setHeader("Transfer-Encoding", "chunked");
+
+        @Override
+        protected void onCompleteSuccess() {
+            done.accept(ending);
         }
-        client.setHeader(extraHeader[0], extraHeader[1]);
+
+        @Override
+        protected void onCompleteFailure(Throwable clientGone) {
+            if (writing != null) {
+                writing.release();
+                writing = null;
+            }
+            // Cannot write to the client: the backend's exchange is of no use any more.
+            response.abort(clientGone);
+            done.accept(new Result(Ending.CLIENT_GONE, relayed, clientGone));
+        }
     }
 }

@@ -1,33 +1,37 @@
 package dev.spillway.proxy.forward;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 /** How one attempt ended: a response whose headers arrived, or a failure before them. */
 public sealed interface UpstreamResult {
 
-    /** The backend answered; the body is still to be read (or discarded). */
+    /**
+     * The backend answered; the body is still to be read, as a {@link Content.Source} that yields
+     * what the backend sends when it sends it (or discarded).
+     */
     final class Response implements UpstreamResult {
         private static final int DRAIN_LIMIT = 64 * 1024;
         /**
-         * A 429 or 5xx the client will not see must not hold the request: the next backend is
-         * waiting. Long enough for a small error body on a healthy connection to arrive.
+         * A 429 or 5xx the client will not see must not keep its connection busy for long. Long
+         * enough for a small error body on a healthy connection to arrive, so the connection is reused.
          */
         static final Duration DRAIN_DEADLINE = Duration.ofMillis(250);
 
         private final int status;
         private final HttpFields headers;
-        private final InputStream body;
+        private final Content.Source body;
+        private final org.eclipse.jetty.client.Response exchange;
         private final Scheduler scheduler;
 
-        Response(int status, HttpFields headers, InputStream body, Scheduler scheduler) {
-            this.status = status;
-            this.headers = headers;
+        Response(org.eclipse.jetty.client.Response exchange, Content.Source body, Scheduler scheduler) {
+            this.status = exchange.getStatus();
+            this.headers = exchange.getHeaders();
             this.body = body;
+            this.exchange = exchange;
             this.scheduler = scheduler;
         }
 
@@ -43,32 +47,47 @@ public sealed interface UpstreamResult {
             return headers.get(name);
         }
 
-        public InputStream body() {
+        public Content.Source body() {
             return body;
         }
 
-        /**
-         * Drops a response the client will not see. A small body that arrives promptly is read to its
-         * end so the connection can be reused; a large or slow one is cut off (closing the stream
-         * aborts the exchange and its connection), so discarding never waits more than {@link #DRAIN_DEADLINE}.
-         */
-        public void discard() {
-            Scheduler.Task deadline = scheduler.schedule(this::closeQuietly, DRAIN_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-            try (InputStream in = body) {
-                in.readNBytes(DRAIN_LIMIT);
-            } catch (IOException | RuntimeException e) {
-                // Nothing to do: the response was going to be dropped anyway.
-            } finally {
-                deadline.cancel();
-            }
+        /** Ends the exchange with the backend, and its connection, whatever it was doing. */
+        public void abort(Throwable cause) {
+            exchange.abort(cause);
         }
 
-        private void closeQuietly() {
-            try {
-                body.close();
-            } catch (IOException | RuntimeException e) {
-                // Already closed or broken: either way nothing more will be read.
-            }
+        /**
+         * Drops a response the client will not see, without waiting for it: a small body that
+         * arrives promptly is read to its end so the connection can be reused; a large or slow one
+         * is cut off (aborting the exchange and its connection) after {@link #DRAIN_DEADLINE}.
+         */
+        public void discard() {
+            Scheduler.Task deadline = scheduler.schedule(() -> abort(new java.util.concurrent.TimeoutException("discarded")),
+                    DRAIN_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            new Runnable() {
+                private long read;
+
+                @Override
+                public void run() {
+                    while (true) {
+                        Content.Chunk chunk = body.read();
+                        if (chunk == null) {
+                            body.demand(this);
+                            return;
+                        }
+                        read += chunk.remaining();
+                        boolean end = chunk.isLast() || Content.Chunk.isFailure(chunk);
+                        chunk.release();
+                        if (end || read > DRAIN_LIMIT) {
+                            deadline.cancel();
+                            if (!end) {
+                                abort(new IllegalStateException("discarded a large body"));
+                            }
+                            return;
+                        }
+                    }
+                }
+            }.run();
         }
     }
 

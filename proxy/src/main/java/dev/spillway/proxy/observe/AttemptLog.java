@@ -37,7 +37,7 @@ public final class AttemptLog {
         log.info("No backend available for deployment '{}': answered {} (retry after {} ms)", deployment, status, retryAfterMillis);
     }
 
-    public void streamBroken(Endpoint endpoint, long bytesRelayed, Exception cause) {
+    public void streamBroken(Endpoint endpoint, long bytesRelayed, Throwable cause) {
         log.warn("Response from backend {} broke after {} bytes ({}); the client's response was cut off", endpoint.backend().name(),
                 bytesRelayed, cause.getClass().getSimpleName());
     }

@@ -2,7 +2,6 @@ package dev.spillway.proxy.server;
 
 import dev.spillway.proxy.forward.UpstreamResult;
 import dev.spillway.proxy.observe.AttemptLog;
-import io.javalin.http.Context;
 
 /**
  * The answers the proxy makes up itself when no backend's answer can be passed on, each saying
@@ -17,45 +16,44 @@ final class FailoverAnswers {
     }
 
     /** Every backend that could serve the request is at its concurrency cap. */
-    void saturated(Context ctx) {
-        ctx.header("Retry-After", "1");
-        ErrorResponses.send(ctx, 503, "backends_saturated", "Every backend that could serve this request has "
-                + "as many requests in flight as the proxy allows (SPILLWAY_MAX_REQUESTS_PER_BACKEND). Retry in a moment.");
+    ErrorAnswer saturated() {
+        return ErrorAnswer.of(503, "backends_saturated", "Every backend that could serve this request has "
+                + "as many requests in flight as the proxy allows (SPILLWAY_MAX_REQUESTS_PER_BACKEND). Retry in a moment.")
+                .withHeader("Retry-After", "1");
     }
 
     /**
      * Every backend was tried or is blocked: 429 with the earliest moment one is free when throttling
      * is why, else 502/504 by how the last attempt failed.
      */
-    void exhausted(Context ctx, String deployment, long availableAtMillis, long nowMillis, boolean throttled, UpstreamResult.Failure lastFailure) {
+    ErrorAnswer exhausted(String deployment, long availableAtMillis, long nowMillis, boolean throttled, UpstreamResult.Failure lastFailure) {
         String target = deployment.isEmpty() ? "this request" : "deployment '" + deployment + "'";
         if (throttled || lastFailure == null) {
             long waitMillis = Math.max(0, availableAtMillis - nowMillis);
             long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
-            ctx.header("Retry-After", Long.toString(waitSeconds));
-            ctx.header("retry-after-ms", Long.toString(waitMillis));
             log.exhausted(deployment, 429, waitMillis);
-            ErrorResponses.send(ctx, 429, "429", "Every backend for " + target + " is rate limited. Please retry after "
-                    + waitSeconds + " seconds.");
-            return;
+            return ErrorAnswer.of(429, "429", "Every backend for " + target + " is rate limited. Please retry after "
+                    + waitSeconds + " seconds.")
+                    .withHeader("Retry-After", Long.toString(waitSeconds))
+                    .withHeader("retry-after-ms", Long.toString(waitMillis));
         }
         log.exhausted(deployment, lastFailure.kind() == UpstreamResult.Kind.TIMEOUT ? 504 : 502, 0);
-        switch (lastFailure.kind()) {
-            case TIMEOUT -> ErrorResponses.send(ctx, 504, "backend_timeout", "No backend answered " + target
+        return switch (lastFailure.kind()) {
+            case TIMEOUT -> ErrorAnswer.of(504, "backend_timeout", "No backend answered " + target
                     + " in time. Retry later; if this persists, the proxy's SPILLWAY_HEADERS_TIMEOUT_MS may be too short.");
-            case CREDENTIAL -> ErrorResponses.send(ctx, 502, "backend_credential_unavailable", "The proxy could not get "
+            case CREDENTIAL -> ErrorAnswer.of(502, "backend_credential_unavailable", "The proxy could not get "
                     + "a token for its backends. Check its managed identity (AZURE_CLIENT_ID) and role assignments.");
-            default -> ErrorResponses.send(ctx, 502, "backend_unavailable", "No backend could be reached for " + target
+            default -> ErrorAnswer.of(502, "backend_unavailable", "No backend could be reached for " + target
                     + ". Retry later.");
-        }
+        };
     }
 
     /** The attempt may have reached the backend, and the request is not one the proxy may send twice. */
-    void notReplayed(Context ctx, String deployment, UpstreamResult.Failure failure) {
+    ErrorAnswer notReplayed(String deployment, UpstreamResult.Failure failure) {
         boolean timeout = failure.kind() == UpstreamResult.Kind.TIMEOUT;
         log.exhausted(deployment, timeout ? 504 : 502, 0);
         String what = timeout ? "did not answer in time" : "broke the connection";
-        ErrorResponses.send(ctx, timeout ? 504 : 502, timeout ? "backend_timeout" : "backend_unavailable",
+        return ErrorAnswer.of(timeout ? 504 : 502, timeout ? "backend_timeout" : "backend_unavailable",
                 "The backend " + what + " after the request was sent. This request creates or changes an object, "
                 + "so the proxy did not send it to another account: check whether it took effect before sending it again.");
     }

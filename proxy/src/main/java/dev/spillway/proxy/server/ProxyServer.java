@@ -12,6 +12,8 @@ import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ServerConnector;
@@ -25,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyServer implements AutoCloseable {
 
-    private static final HandlerType[] PROXIED_METHODS = {
+    private static final HandlerType[] ANY_METHOD = {
         HandlerType.GET, HandlerType.POST, HandlerType.PUT, HandlerType.PATCH, HandlerType.DELETE, HandlerType.HEAD, HandlerType.OPTIONS
     };
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
@@ -35,30 +37,39 @@ public final class ProxyServer implements AutoCloseable {
     private final Forwarder forwarder;
     private final Drain drain = new Drain();
     private final ProxyConfig.Limits limits;
+    private final SharedIo io;
     private volatile int requestedPort;
 
     /**
      * @param host         where to listen, such as {@code 0.0.0.0}
      * @param maxBodyBytes request bodies over this size get 413
+     * @param io           the thread and buffer pools, shared with the forwarder's client
      */
-    public ProxyServer(String host, InboundAuth auth, Router router, Forwarder forwarder, long maxBodyBytes,
-                       ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends) {
+    public ProxyServer(String host, InboundAuth inbound, Router router, Forwarder forwarder, long maxBodyBytes,
+                       ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends, SharedIo io) {
         this.forwarder = forwarder;
         this.limits = limits;
+        this.io = io;
         AttemptLog attemptLog = new AttemptLog();
-        ProxyHandler proxy = new ProxyHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout()), new RequestInspector(), router,
-                forwarder, new ResponseRelay(), attemptLog, new FailoverAnswers(attemptLog), metrics, drain, limits.maxConcurrentRequests());
+        AuthGate auth = new AuthGate(inbound);
+        OpenAiHandler openAi = new OpenAiHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout(), io.scheduler()),
+                new RequestInspector(), new FailoverLoop.Parts(router, forwarder, new ResponseRelay(), attemptLog,
+                new FailoverAnswers(attemptLog), metrics), drain, limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
-            config.concurrency.useVirtualThreads = true;
+            config.jetty.threadPool = io.threads();
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.startup.showJavalinBanner = false;
+            // The forward path is a Jetty core handler ahead of the app: no servlet, session or routing
+            // machinery per request. Javalin puts its own context after it in this sequence.
+            config.jetty.modifyServer(server -> {
+                server.setHandler(new Handler.Sequence(openAi));
+                io.lendTo(server);
+            });
             config.jetty.modifyHttpConfiguration(http -> {
                 http.setSendServerVersion(false);
                 http.setSendXPoweredBy(false);
                 // Larger headers get 431 from Jetty before any handler runs.
                 http.setRequestHeaderSize(limits.maxHeaderBytes());
-                // Every write is flushed at once (that is how streams pass through), so a large
-                // aggregation buffer per response only costs memory: 8 KB, not 32 KB, per open stream.
                 http.setOutputBufferSize(8 * 1024);
                 http.setOutputAggregationSize(8 * 1024);
             });
@@ -68,7 +79,8 @@ public final class ProxyServer implements AutoCloseable {
                 // them, instead of growing a native pool that the container's memory limit cannot see.
                 factory.setUseInputDirectByteBuffers(false);
                 factory.setUseOutputDirectByteBuffers(false);
-                ServerConnector connector = new ServerConnector(server, factory);
+                ServerConnector connector = new ServerConnector(server, io.threads(), io.scheduler(), io.buffers(), -1, -1, factory);
+                io.lendTo(connector);
                 connector.setHost(host);
                 connector.setPort(requestedPort);
                 // A client that sends nothing for this long (slow headers, a stalled body) is cut off. It never
@@ -87,7 +99,7 @@ public final class ProxyServer implements AutoCloseable {
             // refused whatever it would have matched (Jetty resolves dot segments before routing).
             config.routes.before(ctx -> {
                 try {
-                    CanonicalPath.parse(ProxyHandler.rawPath(ctx));
+                    CanonicalPath.parse(rawPath(ctx));
                 } catch (BadRequestException e) {
                     ErrorResponses.send(ctx, e.status(), e.code(), e.getMessage());
                     ctx.skipRemainingHandlers();
@@ -96,19 +108,16 @@ public final class ProxyServer implements AutoCloseable {
             config.routes.get("/healthz", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
             config.routes.get("/readyz", this::readiness);
             config.routes.get("/metrics", ctx -> {
-                if (ProxyHandler.authorized(ctx, auth)) {
+                if (auth.authorized(ctx)) {
                     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
                 }
             });
             config.routes.get("/backends", ctx -> {
-                if (ProxyHandler.authorized(ctx, auth)) {
+                if (auth.authorized(ctx)) {
                     ctx.contentType("application/json").result(backends.render());
                 }
             });
-            for (HandlerType method : PROXIED_METHODS) {
-                config.routes.addHttpHandler(method, "/openai/*", proxy::handle);
-            }
-            for (HandlerType method : PROXIED_METHODS) {
+            for (HandlerType method : ANY_METHOD) {
                 config.routes.addHttpHandler(method, "/*", ProxyServer::notFound);
             }
             config.routes.exception(Exception.class, (e, ctx) -> {
@@ -118,6 +127,14 @@ public final class ProxyServer implements AutoCloseable {
                 }
             });
         });
+    }
+
+    /**
+     * The path exactly as the request line sent it, percent-encoding and dot segments intact: what
+     * Jetty decodes and normalises for routing is not what a backend would be sent.
+     */
+    private static String rawPath(Context ctx) {
+        return ServletContextRequest.getServletContextRequest(ctx.req()).getHttpURI().getPath();
     }
 
     /** Starts listening; returns the bound port (useful with port 0). */
@@ -169,5 +186,6 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         app.stop();
         forwarder.close();
+        io.close();
     }
 }

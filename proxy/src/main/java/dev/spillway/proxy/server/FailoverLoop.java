@@ -1,0 +1,209 @@
+package dev.spillway.proxy.server;
+
+import dev.spillway.proxy.forward.Forwarder;
+import dev.spillway.proxy.forward.ResponseRelay;
+import dev.spillway.proxy.forward.UpstreamRequest;
+import dev.spillway.proxy.forward.UpstreamResult;
+import dev.spillway.proxy.observe.AttemptLog;
+import dev.spillway.proxy.observe.ProxyMetrics;
+import dev.spillway.proxy.observe.ProxyMetrics.AttemptOutcome;
+import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
+import dev.spillway.proxy.observe.UsageScanner;
+import dev.spillway.proxy.route.Endpoint;
+import dev.spillway.proxy.route.ReplayPolicy;
+import dev.spillway.proxy.route.RouteDecision;
+import dev.spillway.proxy.route.Router;
+import dev.spillway.proxy.server.ClientExchange.AttemptRecord;
+import java.time.Duration;
+import org.eclipse.jetty.http.HttpField;
+
+/**
+ * Tries endpoints for one request as the {@link Router} directs until one answers with something
+ * the client should see, and relays that answer. The rules (DESIGN.md): 429 blocks the endpoint
+ * and moves on; 5xx, 401/403 and transport failures cool the backend down and move on; any other
+ * answer goes to the client as is; each backend is tried at most once; nothing is retried once a
+ * byte has reached the client; and a request that creates or changes an object is not replayed
+ * once it may have reached a backend ({@link ReplayPolicy}).
+ *
+ * <p>Each step runs when the event it waits for arrives (an attempt's headers or failure, the end
+ * of a relay); between steps no thread is held.
+ */
+final class FailoverLoop {
+
+    static final String BACKEND_HEADER = "x-spillway-backend";
+
+    /** What the loop needs that lives as long as the proxy. */
+    record Parts(Router router, Forwarder forwarder, ResponseRelay relay, AttemptLog log, FailoverAnswers answers, ProxyMetrics metrics) {}
+
+    /** An attempt whose response headers arrived. */
+    private record Attempt(RouteDecision.Attempt routed, UpstreamResult.Response response, long sentNanos) {
+        Endpoint endpoint() {
+            return routed.endpoint();
+        }
+    }
+
+    private final Parts parts;
+    private final ClientExchange exchange;
+    private final UpstreamRequest request;
+    private final long estimatedTokens;
+    private final ReplayPolicy replay;
+    private Attempt held;
+    private UpstreamResult.Failure lastFailure;
+    private boolean throttledHere;
+
+    FailoverLoop(Parts parts, ClientExchange exchange, UpstreamRequest request, long estimatedTokens, ReplayPolicy replay) {
+        this.parts = parts;
+        this.exchange = exchange;
+        this.request = request;
+        this.estimatedTokens = estimatedTokens;
+        this.replay = replay;
+    }
+
+    void next() {
+        Router router = parts.router();
+        String deployment = exchange.deployment;
+        RouteDecision decision = router.next(deployment, exchange.tried, estimatedTokens);
+        if (decision instanceof RouteDecision.Exhausted exhausted) {
+            exhausted(exhausted);
+            return;
+        }
+        if (held != null) {
+            held.response().discard();
+            router.finished(held.endpoint());
+            held = null;
+        }
+        RouteDecision.Attempt routed = (RouteDecision.Attempt) decision;
+        Endpoint endpoint = routed.endpoint();
+        exchange.tried.add(endpoint);
+        parts.log().attempt(endpoint, request.pathAndQuery(), exchange.tried.size());
+        long sent = System.nanoTime();
+        parts.forwarder().send(endpoint, request, result -> answered(routed, sent, result));
+    }
+
+    private void exhausted(RouteDecision.Exhausted exhausted) {
+        Router router = parts.router();
+        String deployment = exchange.deployment;
+        if (held == null && lastFailure == null && !throttledHere && exhausted.saturated()) {
+            exchange.outcome = RequestOutcome.FAILED;
+            exchange.answer(parts.answers().saturated());
+        } else if (held != null) {
+            // The last backend's own error says more than anything the proxy could make up.
+            exchange.outcome = RequestOutcome.FAILED;
+            Attempt last = held;
+            held = null;
+            relay(last, () -> exchange.answer(parts.answers().exhausted(deployment, 0, router.nowMillis(), false, brokeBeforeBody())));
+        } else {
+            exchange.outcome = throttledHere || exchange.tried.isEmpty() || lastFailure == null ? RequestOutcome.BLOCKED : RequestOutcome.FAILED;
+            exchange.answer(parts.answers().exhausted(deployment, exhausted.availableAtMillis(), router.nowMillis(), throttledHere, lastFailure));
+        }
+    }
+
+    private void answered(RouteDecision.Attempt routed, long sent, UpstreamResult result) {
+        Router router = parts.router();
+        Endpoint endpoint = routed.endpoint();
+        Duration toHeaders = Duration.ofNanos(System.nanoTime() - sent);
+        if (result instanceof UpstreamResult.Failure failure) {
+            router.finished(endpoint);
+            router.failed(endpoint);
+            exchange.attempts.add(new AttemptRecord(endpoint, 0, AttemptOutcome.FAILED, toHeaders));
+            parts.log().failed(endpoint, failure.kind() == UpstreamResult.Kind.TIMEOUT ? failure.detail()
+                    : AttemptLog.words(failure.kind()) + ": " + failure.detail());
+            lastFailure = failure;
+            if (failure.sent() && !replay.replayAfterSent()) {
+                exchange.outcome = RequestOutcome.FAILED;
+                exchange.answer(parts.answers().notReplayed(exchange.deployment, failure));
+                return;
+            }
+            next();
+            return;
+        }
+        UpstreamResult.Response response = (UpstreamResult.Response) result;
+        int status = response.status();
+        if (status == 429) {
+            Duration block = router.throttled(endpoint, response::header);
+            exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.THROTTLED, toHeaders));
+            parts.log().throttled(endpoint, block);
+            throttledHere = true;
+            response.discard();
+            router.finished(endpoint);
+            next();
+            return;
+        }
+        router.observed(routed, status, response::header);
+        Attempt attempt = new Attempt(routed, response, sent);
+        if (status >= 500 || status == 401 || status == 403) {
+            router.failed(endpoint);
+            exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.FAILED, toHeaders));
+            parts.log().failed(endpoint, "HTTP " + status);
+            if (status >= 500 && !replay.replayAfterSent()) {
+                // The account may have acted before it failed; its own answer is the honest one.
+                exchange.outcome = RequestOutcome.FAILED;
+                relay(attempt, () -> exchange.answer(parts.answers().notReplayed(exchange.deployment, brokeBeforeBody())));
+                return;
+            }
+            held = attempt;
+            next();
+            return;
+        }
+        router.succeeded(routed);
+        exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.SERVED, toHeaders));
+        exchange.outcome = exchange.tried.size() == 1 ? RequestOutcome.SERVED : RequestOutcome.FAILED_OVER;
+        relay(attempt, () -> {
+            // Nothing reached the client: an ordinary failed attempt, sent, so replayed only if the policy allows.
+            router.failed(endpoint);
+            exchange.attempts.set(exchange.attempts.size() - 1, new AttemptRecord(endpoint, status, AttemptOutcome.FAILED, toHeaders));
+            parts.log().failed(endpoint, "response broke before its first body byte");
+            lastFailure = brokeBeforeBody();
+            if (!replay.replayAfterSent()) {
+                exchange.outcome = RequestOutcome.FAILED;
+                exchange.answer(parts.answers().notReplayed(exchange.deployment, lastFailure));
+                return;
+            }
+            next();
+        });
+    }
+
+    private static UpstreamResult.Failure brokeBeforeBody() {
+        return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, "response broke before its first body byte", true);
+    }
+
+    /** @param brokeBeforeBody what to do when the backend broke before anything reached the client, which is then untouched */
+    private void relay(Attempt attempt, Runnable brokeBeforeBody) {
+        Endpoint endpoint = attempt.endpoint();
+        boolean stream = ResponseRelay.isStream(attempt.response());
+        boolean plain = attempt.response().header("Content-Encoding") == null;
+        UsageScanner usage = new UsageScanner();
+        ProxyMetrics metrics = parts.metrics();
+        if (stream) {
+            metrics.streamOpened();
+        }
+        exchange.relaying(attempt.response().status());
+        parts.relay().relay(attempt.response(), exchange.response, new HttpField(BACKEND_HEADER, endpoint.backend().name()), usage, result -> {
+            if (stream) {
+                metrics.streamClosed();
+            }
+            metrics.relayed(endpoint, Duration.ofNanos(System.nanoTime() - attempt.sentNanos()));
+            parts.router().finished(endpoint);
+            switch (result.ending()) {
+                case COMPLETE -> {
+                    Endpoint known = parts.router().known(endpoint);
+                    if (plain && known != null) {
+                        usage.usage().ifPresent(u -> metrics.tokens(known, u.promptTokens(), u.completionTokens()));
+                    }
+                    exchange.succeeded();
+                }
+                case BROKE_BEFORE_BODY -> brokeBeforeBody.run();
+                case UPSTREAM_BROKE -> {
+                    parts.log().streamBroken(endpoint, result.bytes(), result.cause());
+                    // Too late to retry this request, but the next ones should go elsewhere for a while.
+                    parts.router().failed(endpoint);
+                    exchange.cutOff(result.cause());
+                }
+                case CLIENT_GONE -> {
+                    parts.log().clientGone(endpoint, result.bytes());
+                    exchange.failed(result.cause());
+                }
+            }
+        });
+    }
+}
