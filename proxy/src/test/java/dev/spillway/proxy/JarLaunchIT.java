@@ -58,7 +58,9 @@ class JarLaunchIT {
         String token;
         try (Simulator account = Simulator.start(SimulatorOptions.defaults().withApiKey(backendKey));
              FakeEntraTenant tenant = new FakeEntraTenant();
+             // DEBUG: the per-attempt line, which carries the path and query, is logged too.
              ProxyJar proxy = ProxyJar.start(Map.of(
+                     "SPILLWAY_LOG_LEVEL", "DEBUG",
                      "SPILLWAY_API_KEYS", clientKey,
                      "SPILLWAY_ENTRA_TENANT_ID", tenant.tenantId(),
                      "SPILLWAY_ENTRA_AUTHORITY", tenant.authority(),

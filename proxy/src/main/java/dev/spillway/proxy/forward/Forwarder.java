@@ -4,12 +4,12 @@ import dev.spillway.proxy.route.Endpoint;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -85,7 +85,7 @@ public final class Forwarder implements AutoCloseable {
         BackendCredential credential = credentials.get(endpoint.backend().name());
         Request outgoing;
         try {
-            outgoing = client.newRequest(endpoint.backend().url() + request.pathAndQuery())
+            outgoing = client.newRequest(target(endpoint.backend().url(), request.target()))
                     .method(request.method())
                     .headers(headers -> {
                         headers.add(request.headers());
@@ -103,14 +103,26 @@ public final class Forwarder implements AutoCloseable {
         new Attempt(outgoing, outcome).send();
     }
 
-    /** One exchange's listener: whichever of headers, failure or the headers deadline comes first decides. */
+    /**
+     * The backend's URL with the request's path and query: resolved from parsed parts, so the
+     * target is parsed once per request, not once per attempt.
+     */
+    private static URI target(URI backend, URI pathAndQuery) {
+        String basePath = backend.getRawPath();
+        return basePath == null || basePath.isEmpty() ? backend.resolve(pathAndQuery) : URI.create(backend + pathAndQuery.toString());
+    }
+
+    /**
+     * One exchange's listener: the headers or a failure, whichever comes first, decides. No timer
+     * per attempt: the client's idle timeout equals the headers timeout, so a backend that sends no
+     * headers for that long fails the exchange like any silent connection.
+     */
     private final class Attempt implements org.eclipse.jetty.client.Response.Listener {
         private final Request outgoing;
         private final Consumer<UpstreamResult> outcome;
         private final AtomicBoolean decided = new AtomicBoolean();
         // Set once the request starts to be written on a connection: before that, it cannot have reached the backend.
         private volatile boolean began;
-        private Scheduler.Task deadline;
 
         Attempt(Request outgoing, Consumer<UpstreamResult> outcome) {
             this.outgoing = outgoing;
@@ -119,32 +131,19 @@ public final class Forwarder implements AutoCloseable {
 
         void send() {
             outgoing.onRequestBegin(r -> began = true);
-            deadline = client.getScheduler().schedule(this::headersTimedOut, headersTimeout.toMillis(), TimeUnit.MILLISECONDS);
             outgoing.send(this);
-        }
-
-        private void headersTimedOut() {
-            if (decided.compareAndSet(false, true)) {
-                outgoing.abort(new TimeoutException("no response headers"));
-                outcome.accept(new UpstreamResult.Failure(UpstreamResult.Kind.TIMEOUT,
-                        "no response headers within " + headersTimeout.toMillis() + " ms", began));
-            }
         }
 
         @Override
         public void onContentSource(org.eclipse.jetty.client.Response response, Content.Source body) {
             if (decided.compareAndSet(false, true)) {
-                deadline.cancel();
                 outcome.accept(new UpstreamResult.Response(response, body, client.getScheduler()));
-            } else {
-                response.abort(new TimeoutException("answered after the headers timeout"));
             }
         }
 
         @Override
         public void onComplete(Result result) {
             if (result.isFailed() && decided.compareAndSet(false, true)) {
-                deadline.cancel();
                 outcome.accept(failure(result.getFailure(), began, headersTimeout));
             }
         }

@@ -128,7 +128,7 @@ public final class ResponseRelay {
             Set<String> connectionTokens = HeaderPolicy.connectionTokens(response.headers().getValuesList(HttpHeader.CONNECTION));
             boolean sized = false;
             for (HttpField field : response.headers()) {
-                if (HeaderPolicy.forwardsResponseHeader(field.getName(), connectionTokens)) {
+                if (HeaderPolicy.forwardsResponseHeader(field, connectionTokens)) {
                     // The server framework sets no defaults on a core response, so every field is added as it came.
                     headers.add(field);
                     sized |= field.getHeader() == HttpHeader.CONTENT_LENGTH;

@@ -17,9 +17,13 @@ public final class AttemptLog {
     private static final Pattern SECRET_PARAM = Pattern.compile("(?i)([?&][^=&]*(?:key|token|sig|secret|password|code)[^=&]*=)[^&]*");
     private final Logger log = LoggerFactory.getLogger("dev.spillway.proxy");
 
+    /**
+     * One line per attempt at DEBUG (SPILLWAY_LOG_LEVEL=DEBUG): at INFO it would be most of the
+     * proxy's work per request. Throttles, failures and cut-off streams are logged at INFO and WARN.
+     */
     public void attempt(Endpoint endpoint, String pathAndQuery, int attempt) {
-        if (log.isInfoEnabled()) {
-            log.info("Proxying to {}{} (backend {}, attempt {})", endpoint.backend().url(), redact(pathAndQuery),
+        if (log.isDebugEnabled()) {
+            log.debug("Proxying to {}{} (backend {}, attempt {})", endpoint.backend().url(), redact(pathAndQuery),
                     endpoint.backend().name(), attempt);
         }
     }

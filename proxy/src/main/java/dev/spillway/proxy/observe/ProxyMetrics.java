@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +44,20 @@ public final class ProxyMetrics {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger openStreams = new AtomicInteger();
     private final Set<Endpoint> gauged = ConcurrentHashMap.newKeySet();
+    // Each meter is looked up by its labels once; after that a request costs map lookups, not registry builders.
+    private final Map<RequestKey, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<AttemptKey, Counter> attempts = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timesToFirstByte = new ConcurrentHashMap<>();
+    private final Map<String, Timer> latencies = new ConcurrentHashMap<>();
+    private final Map<TokenKey, Counter> tokenCounters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+    private final DistributionSummary attemptsPerRequest;
+
+    private record RequestKey(String deployment, int status, RequestOutcome outcome) {}
+
+    private record AttemptKey(String backend, String deployment, int status, AttemptOutcome outcome) {}
+
+    private record TokenKey(String backend, String deployment, String type) {}
 
     public ProxyMetrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -52,6 +67,8 @@ public final class ProxyMetrics {
                 .description("Client requests being handled").register(registry);
         Gauge.builder("spillway_open_streams", openStreams, AtomicInteger::get)
                 .description("Streaming (SSE) responses being relayed").register(registry);
+        attemptsPerRequest = DistributionSummary.builder("spillway_request_attempts").description("Endpoints tried per client request")
+                .serviceLevelObjectives(1, 2, 3, 4).register(registry);
     }
 
     /** The Prometheus text exposition of every meter. */
@@ -65,19 +82,19 @@ public final class ProxyMetrics {
 
     public void requestEnded(String deployment, int status, RequestOutcome outcome, int attempts) {
         inFlight.decrementAndGet();
-        Counter.builder("spillway_requests").description("Client requests by how they ended")
-                .tag("deployment", deployment).tag("status", Integer.toString(status)).tag("outcome", name(outcome))
-                .register(registry).increment();
+        requests.computeIfAbsent(new RequestKey(deployment, status, outcome), key -> Counter.builder("spillway_requests")
+                .description("Client requests by how they ended")
+                .tag("deployment", key.deployment()).tag("status", Integer.toString(key.status())).tag("outcome", name(key.outcome()))
+                .register(registry)).increment();
         if (attempts > 0) {
-            DistributionSummary.builder("spillway_request_attempts").description("Endpoints tried per client request")
-                    .serviceLevelObjectives(1, 2, 3, 4).register(registry).record(attempts);
+            attemptsPerRequest.record(attempts);
         }
     }
 
     /** A request refused before any work, because the proxy is overloaded or shutting down. */
     public void requestRefused(String reason) {
-        Counter.builder("spillway_requests_refused").description("Requests refused with 503 before any work")
-                .tag("reason", reason).register(registry).increment();
+        refusals.computeIfAbsent(reason, key -> Counter.builder("spillway_requests_refused")
+                .description("Requests refused with 503 before any work").tag("reason", key).register(registry)).increment();
     }
 
     /**
@@ -89,20 +106,22 @@ public final class ProxyMetrics {
         if (known) {
             gauges(endpoint);
         }
-        Counter.builder("spillway_upstream_requests").description("Attempts sent to backends, by how they ended")
-                .tag("backend", endpoint.backend().name()).tag("deployment", known ? endpoint.deployment() : "other")
-                .tag("status", status == 0 ? "none" : Integer.toString(status)).tag("outcome", name(outcome))
-                .register(registry).increment();
-        Timer.builder("spillway_upstream_time_to_first_byte").description("From sending an attempt to its response headers")
-                .tag("backend", endpoint.backend().name()).publishPercentileHistogram()
-                .register(registry).record(timeToHeaders);
+        String backend = endpoint.backend().name();
+        attempts.computeIfAbsent(new AttemptKey(backend, known ? endpoint.deployment() : "other", status, outcome),
+                key -> Counter.builder("spillway_upstream_requests").description("Attempts sent to backends, by how they ended")
+                        .tag("backend", key.backend()).tag("deployment", key.deployment())
+                        .tag("status", key.status() == 0 ? "none" : Integer.toString(key.status())).tag("outcome", name(key.outcome()))
+                        .register(registry)).increment();
+        timesToFirstByte.computeIfAbsent(backend, key -> Timer.builder("spillway_upstream_time_to_first_byte")
+                .description("From sending an attempt to its response headers")
+                .tag("backend", key).publishPercentileHistogram().register(registry)).record(timeToHeaders);
     }
 
     /** A response relayed to the client ended, this long after the attempt was sent. */
     public void relayed(Endpoint endpoint, Duration total) {
-        Timer.builder("spillway_upstream_latency").description("From sending an attempt to the end of its relayed response")
-                .tag("backend", endpoint.backend().name()).publishPercentileHistogram()
-                .register(registry).record(total);
+        latencies.computeIfAbsent(endpoint.backend().name(), key -> Timer.builder("spillway_upstream_latency")
+                .description("From sending an attempt to the end of its relayed response")
+                .tag("backend", key).publishPercentileHistogram().register(registry)).record(total);
     }
 
     public void tokens(Endpoint endpoint, long promptTokens, long completionTokens) {
@@ -119,9 +138,10 @@ public final class ProxyMetrics {
     }
 
     private Counter tokenCounter(Endpoint endpoint, String type) {
-        return Counter.builder("spillway_tokens").description("Tokens used, from the usage the backends reported")
-                .tag("backend", endpoint.backend().name()).tag("deployment", endpoint.deployment()).tag("type", type)
-                .register(registry);
+        return tokenCounters.computeIfAbsent(new TokenKey(endpoint.backend().name(), endpoint.deployment(), type),
+                key -> Counter.builder("spillway_tokens").description("Tokens used, from the usage the backends reported")
+                        .tag("backend", key.backend()).tag("deployment", key.deployment()).tag("type", key.type())
+                        .register(registry));
     }
 
     private void gauges(Endpoint endpoint) {

@@ -60,15 +60,16 @@ final class ClientExchange {
         this.status = status;
     }
 
+    /** Everything has been written; counted before Jetty completes the exchange, so a client that reads the metrics next sees it. */
     void succeeded() {
-        callback.succeeded();
         ended();
+        callback.succeeded();
     }
 
     /** The client's response cannot be completed (the client left, or what it was sent was cut off). */
     void failed(Throwable cause) {
-        callback.failed(cause);
         ended();
+        callback.failed(cause);
     }
 
     /**

@@ -110,17 +110,16 @@ final class OpenAiHandler extends Handler.Abstract {
         Set<String> connectionTokens = HeaderPolicy.connectionTokens(incoming.getValuesList(HttpHeader.CONNECTION));
         HttpFields.Mutable headers = HttpFields.build(incoming.size());
         for (HttpField field : incoming) {
-            if (HeaderPolicy.forwardsRequestHeader(field.getName(), connectionTokens)) {
+            if (HeaderPolicy.forwardsRequestHeader(field, connectionTokens)) {
                 headers.add(field);
             }
         }
         return headers.asImmutable();
     }
 
-    private static String validTarget(String pathAndQuery) throws BadRequestException {
+    private static URI validTarget(String pathAndQuery) throws BadRequestException {
         try {
-            URI.create("http://backend" + pathAndQuery);
-            return pathAndQuery;
+            return URI.create(pathAndQuery);
         } catch (IllegalArgumentException e) {
             throw new BadRequestException(400, "invalid_path", "The request path or query is not a valid URI; percent-encode special characters.");
         }

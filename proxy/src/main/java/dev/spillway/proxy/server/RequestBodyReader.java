@@ -55,7 +55,7 @@ final class RequestBodyReader {
         private final AtomicBoolean ended = new AtomicBoolean();
         private byte[] body;
         private int length;
-        private Scheduler.Task timer;
+        private volatile Scheduler.Task timer;
 
         Read(Request request, long declared, Outcome outcome) {
             this.request = request;
@@ -64,8 +64,14 @@ final class RequestBodyReader {
         }
 
         void start() {
-            timer = scheduler.schedule(this::tooSlow, deadline.toMillis(), TimeUnit.MILLISECONDS);
             run();
+            // Most bodies come with their headers and are read by now; only one still arriving needs a clock.
+            if (!ended.get()) {
+                timer = scheduler.schedule(this::tooSlow, deadline.toMillis(), TimeUnit.MILLISECONDS);
+                if (ended.get()) {
+                    timer.cancel();
+                }
+            }
         }
 
         @Override
@@ -111,7 +117,10 @@ final class RequestBodyReader {
             if (!ended.compareAndSet(false, true)) {
                 return;
             }
-            timer.cancel();
+            Scheduler.Task running = timer;
+            if (running != null) {
+                running.cancel();
+            }
             if (complete != null) {
                 outcome.body(complete);
             } else {
