@@ -105,6 +105,10 @@ public final class LoadGenerator {
         private final Histogram latencyTotal = new Histogram(MAX_LATENCY_MICROS, 3);
         private final Histogram firstByteTotal = new Histogram(MAX_LATENCY_MICROS, 3);
         private final AtomicLong lastP50 = new AtomicLong();
+        // Streams that have had their first byte and not yet ended: proof that N streams were open at once,
+        // not merely N started over the run.
+        private final AtomicLong openStreams = new AtomicLong();
+        private final AtomicLong peakOpenStreams = new AtomicLong();
 
         Run(LoadSpec spec) {
             this.spec = spec;
@@ -129,7 +133,13 @@ public final class LoadGenerator {
                         byte[] chunk = new byte[8192];
                         int read = in.read(chunk);
                         first = System.nanoTime();
-                        byte[] rest = in.readAllBytes();
+                        peakOpenStreams.accumulateAndGet(openStreams.incrementAndGet(), Math::max);
+                        byte[] rest;
+                        try {
+                            rest = in.readAllBytes();
+                        } finally {
+                            openStreams.decrementAndGet();
+                        }
                         body = new byte[Math.max(read, 0) + rest.length];
                         if (read > 0) {
                             System.arraycopy(chunk, 0, body, 0, read);
@@ -185,9 +195,9 @@ public final class LoadGenerator {
                     }
                     long elapsed = (System.nanoTime() - started) / 1_000_000_000L;
                     long total = (deadline - started) / 1_000_000_000L;
-                    progress.printf("\r[%3d/%ds] sent %d  ok %d  429 %d  errors %d  last-second %d/s  p50 %.1f ms   ",
+                    progress.printf("\r[%3d/%ds] sent %d  ok %d  429 %d  errors %d  last-second %d/s  p50 %.1f ms%s   ",
                             elapsed, total, sent.sum(), ok.sum(), throttled.sum(), otherStatus.sum() + transportErrors.sum(),
-                            interval.getTotalCount(), lastP50.get() / 1000.0);
+                            interval.getTotalCount(), lastP50.get() / 1000.0, spec.stream() ? "  open " + openStreams.get() : "");
                 }
             } catch (InterruptedException done) {
                 // run over
@@ -200,7 +210,7 @@ public final class LoadGenerator {
             Map<String, Long> backends = new ConcurrentHashMap<>();
             byBackend.forEach((backend, count) -> backends.put(backend, count.sum()));
             return new LoadResult(sent.sum(), ok.sum(), throttled.sum(), otherStatus.sum(), transportErrors.sum(),
-                    latencyTotal.copy(), firstByteTotal.copy(), tokens.sum(), backends, elapsed);
+                    latencyTotal.copy(), firstByteTotal.copy(), tokens.sum(), backends, peakOpenStreams.get(), elapsed);
         }
     }
 }

@@ -12,10 +12,11 @@ import org.HdrHistogram.Histogram;
  * @param timeToFirstByte request start to the response headers (or first SSE event when streaming), in microseconds
  * @param tokensServed  total tokens reported in the usage of successful responses
  * @param byBackend     successful responses per {@code x-spillway-backend} value
+ * @param peakOpenStreams the most streams open at one moment (first byte received, end not yet); 0 when not streaming
  */
 public record LoadResult(long sent, long ok, long throttled, long otherStatus, long transportErrors,
                          Histogram latency, Histogram timeToFirstByte, long tokensServed,
-                         Map<String, Long> byBackend, Duration elapsed) {
+                         Map<String, Long> byBackend, long peakOpenStreams, Duration elapsed) {
 
     public LoadResult {
         byBackend = new TreeMap<>(byBackend);
@@ -23,6 +24,11 @@ public record LoadResult(long sent, long ok, long throttled, long otherStatus, l
 
     public double requestsPerSecond() {
         return sent / seconds();
+    }
+
+    /** Requests that did not end in a 200: other statuses, 429s and transport errors. */
+    public long failed() {
+        return sent - ok;
     }
 
     public double successRate() {

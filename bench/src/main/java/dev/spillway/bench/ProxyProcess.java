@@ -6,16 +6,23 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
-/** The packaged proxy as its own process, as it runs in a container, so that its memory can be read. */
-final class ProxyProcess implements AutoCloseable {
+/**
+ * The packaged proxy as its own process ({@code java -jar proxy/target/spillway-proxy.jar}), as it
+ * runs in a container, so that its CPU and memory are its own.
+ */
+final class ProxyProcess implements MeasuredProxy {
 
     static final String KEY = "bench-key";
 
@@ -34,9 +41,9 @@ final class ProxyProcess implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        java.util.List<String> command = new java.util.ArrayList<>();
+        List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(java.util.List.of(jvmOptions));
+        command.addAll(List.of(jvmOptions));
         command.add("-jar");
         command.add(jar.toString());
         ProcessBuilder builder = new ProcessBuilder(command);
@@ -55,18 +62,55 @@ final class ProxyProcess implements AutoCloseable {
         return proxy;
     }
 
-    String url() {
+    /** The SPILLWAY_BACKENDS value naming the accounts (base URLs) openai1, openai2, ... in order. */
+    static String backends(List<String> accounts) {
+        StringBuilder json = new StringBuilder("[");
+        for (int i = 0; i < accounts.size(); i++) {
+            json.append(i == 0 ? "" : ",").append("{\"name\":\"openai").append(i + 1).append("\",\"url\":\"").append(accounts.get(i))
+                    .append("\",\"apiKey\":\"unused\"}");
+        }
+        return json.append("]").toString();
+    }
+
+    @Override
+    public String name() {
+        return "Spillway";
+    }
+
+    @Override
+    public String url() {
         return "http://127.0.0.1:" + port;
     }
 
-    long pid() {
-        return process.pid();
+    @Override
+    public ProcessTree process() {
+        return new ProcessTree(process.pid());
     }
 
-    /** Resident set size, from /proc (Linux). */
-    long rssBytes() throws IOException {
-        Matcher matcher = Pattern.compile("VmRSS:\\s+(\\d+) kB").matcher(Files.readString(Path.of("/proc", Long.toString(pid()), "status")));
-        return matcher.find() ? Long.parseLong(matcher.group(1)) * 1024 : -1;
+    /** Resident set size now, from /proc (Linux). */
+    long rssBytes() {
+        return process().usage().rssBytes();
+    }
+
+    /** The root log level the proxy runs with: SPILLWAY_LOG_LEVEL if this run sets it, else the jar's logback.xml default. */
+    static String logLevel(Path jar) {
+        String set = System.getenv("SPILLWAY_LOG_LEVEL");
+        if (set != null && !set.isBlank()) {
+            return set + " (SPILLWAY_LOG_LEVEL)";
+        }
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            ZipEntry entry = zip.getEntry("logback.xml");
+            if (entry != null) {
+                Matcher level = Pattern.compile("<root level=\"\\$\\{SPILLWAY_LOG_LEVEL:-(\\w+)}\"|<root level=\"(\\w+)\"")
+                        .matcher(new String(zip.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8));
+                if (level.find()) {
+                    return (level.group(1) != null ? level.group(1) : level.group(2)) + " (the jar's logback.xml default)";
+                }
+            }
+        } catch (IOException unreadable) {
+            // fall through
+        }
+        return "unknown (no root level found in the jar's logback.xml)";
     }
 
     String metrics() throws IOException, InterruptedException {

@@ -1,0 +1,7 @@
+package dev.spillway.bench;
+
+/** The two proxies every section measures side by side. */
+enum Peer {
+    NGINX,
+    SPILLWAY
+}
