@@ -2,17 +2,22 @@ package dev.spillway.proxy.observe;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
  * Finds the {@code usage} a response reports, as the bytes pass through, without buffering the
  * body: Azure OpenAI puts usage at the end of a JSON answer and in the final chunk of a stream
- * (with {@code stream_options.include_usage}), so the last few kilobytes are kept, in a ring that
- * each chunk overwrites, and searched once, byte by byte, when the response has ended.
+ * (with {@code stream_options.include_usage}). Each chunk is searched, byte by byte, for a usage
+ * object, and only the bytes from the last one found are kept (a few hundred), so an open stream
+ * holds nothing here until its usage arrives.
  */
 public final class UsageScanner {
 
-    private static final int TAIL = 4096;
+    /** Enough for {@code "usage":{...}} with its token details; the counts come first. */
+    private static final int CAPTURE = 512;
+    /** A key split across two chunks is found in the end of one kept with the start of the next. */
+    private static final int CARRY = 32;
     private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROMPT = "\"prompt_tokens\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] COMPLETION = "\"completion_tokens\"".getBytes(StandardCharsets.US_ASCII);
@@ -20,9 +25,10 @@ public final class UsageScanner {
     /** Tokens a response reported; completion is 0 for embeddings. */
     public record Usage(long promptTokens, long completionTokens) {}
 
-    private byte[] ring;
-    /** Bytes seen so far; the next byte goes to {@code seen % TAIL}. */
-    private long seen;
+    private final byte[] carry = new byte[CARRY];
+    private int carried;
+    private byte[] captured;
+    private int capturedLength;
 
     public void accept(byte[] buffer, int offset, int count) {
         accept(ByteBuffer.wrap(buffer, offset, count));
@@ -34,21 +40,56 @@ public final class UsageScanner {
         if (count == 0) {
             return;
         }
-        if (ring == null) {
-            ring = new byte[TAIL];
+        // The seam between the last chunk and this one, where a key may have been split.
+        int head = Math.min(count, CARRY);
+        byte[] seam = new byte[carried + head];
+        System.arraycopy(carry, 0, seam, 0, carried);
+        bytes.get(bytes.position(), seam, carried, head);
+        int inSeam = lastUsageObject(seam, 0, seam.length);
+        int inChunk = lastUsageObject(bytes, bytes.position(), bytes.limit());
+        if (inChunk >= 0) {
+            capture(bytes, inChunk, bytes.limit(), true);
+        } else if (inSeam >= 0 && inSeam < carried) {
+            // Starts in the carried bytes: keep them, then the whole of this chunk.
+            captured = null;
+            appendCaptured(seam, inSeam, carried);
+            capture(bytes, bytes.position(), bytes.limit(), false);
+        } else if (captured != null) {
+            capture(bytes, bytes.position(), bytes.limit(), false);
         }
-        int skip = Math.max(0, count - TAIL);
-        int from = bytes.position() + skip;
-        int left = count - skip;
-        seen += skip;
-        while (left > 0) {
-            int at = (int) (seen % TAIL);
-            int run = Math.min(left, TAIL - at);
-            bytes.get(from, ring, at, run);
-            from += run;
-            left -= run;
-            seen += run;
+        int keep = Math.min(CARRY, count);
+        if (keep == CARRY) {
+            bytes.get(bytes.limit() - keep, carry, 0, keep);
+            carried = keep;
+        } else {
+            int old = Math.min(carried, CARRY - keep);
+            System.arraycopy(carry, carried - old, carry, 0, old);
+            bytes.get(bytes.limit() - keep, carry, old, keep);
+            carried = old + keep;
         }
+    }
+
+    private void capture(ByteBuffer bytes, int from, int to, boolean restart) {
+        if (restart) {
+            captured = null;
+            capturedLength = 0;
+        }
+        int room = CAPTURE - capturedLength;
+        int n = Math.min(room, to - from);
+        if (n <= 0) {
+            return;
+        }
+        if (captured == null) {
+            captured = new byte[CAPTURE];
+        }
+        bytes.get(from, captured, capturedLength, n);
+        capturedLength += n;
+    }
+
+    private void appendCaptured(byte[] source, int from, int to) {
+        captured = new byte[CAPTURE];
+        capturedLength = Math.min(CAPTURE, to - from);
+        System.arraycopy(source, from, captured, 0, capturedLength);
     }
 
     /**
@@ -57,47 +98,75 @@ public final class UsageScanner {
      * {@code "usage": null}), so this is the last usage that is an object, not the last mention.
      */
     public Optional<Usage> usage() {
-        byte[] tail = tail();
-        for (int at = lastIndexOf(tail, USAGE, tail.length); at >= 0; at = lastIndexOf(tail, USAGE, at)) {
-            int i = skipSpace(tail, at + USAGE.length);
-            if (i < tail.length && tail[i] == ':') {
-                i = skipSpace(tail, i + 1);
-                if (i < tail.length && tail[i] == '{') {
-                    long prompt = numberAfter(tail, PROMPT, i);
-                    if (prompt < 0) {
-                        return Optional.empty();
+        if (captured == null) {
+            return Optional.empty();
+        }
+        byte[] text = Arrays.copyOf(captured, capturedLength);
+        long prompt = numberAfter(text, PROMPT);
+        if (prompt < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new Usage(prompt, Math.max(0, numberAfter(text, COMPLETION))));
+    }
+
+    /** Where the last {@code "usage"} followed by {@code :} and {@code {} starts in [from, to), or -1. */
+    private static int lastUsageObject(byte[] text, int from, int to) {
+        return lastUsageObject(ByteBuffer.wrap(text), from, to);
+    }
+
+    private static int lastUsageObject(ByteBuffer text, int from, int to) {
+        for (int i = to - USAGE.length; i >= from; i--) {
+            if (matches(text, i, USAGE)) {
+                int j = skipSpace(text, i + USAGE.length, to);
+                if (j < to && text.get(j) == ':') {
+                    j = skipSpace(text, j + 1, to);
+                    if (j < to && text.get(j) == '{') {
+                        return i;
                     }
-                    return Optional.of(new Usage(prompt, Math.max(0, numberAfter(tail, COMPLETION, i))));
                 }
             }
         }
-        return Optional.empty();
+        return -1;
     }
 
-    private byte[] tail() {
-        if (ring == null) {
-            return new byte[0];
+    private static boolean matches(ByteBuffer text, int at, byte[] word) {
+        for (int j = 0; j < word.length; j++) {
+            if (text.get(at + j) != word[j]) {
+                return false;
+            }
         }
-        int length = (int) Math.min(seen, TAIL);
-        byte[] tail = new byte[length];
-        int start = (int) ((seen - length) % TAIL);
-        int first = Math.min(length, TAIL - start);
-        System.arraycopy(ring, start, tail, 0, first);
-        System.arraycopy(ring, 0, tail, first, length - first);
-        return tail;
+        return true;
     }
 
-    /** The number after {@code "key": } from {@code from} on, or -1. */
-    private static long numberAfter(byte[] text, byte[] key, int from) {
-        int at = indexOf(text, key, from);
+    private static int skipSpace(ByteBuffer text, int i, int to) {
+        while (i < to) {
+            byte b = text.get(i);
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                break;
+            }
+            i++;
+        }
+        return i;
+    }
+
+    /** The number after {@code "key": }, or -1. */
+    private static long numberAfter(byte[] text, byte[] key) {
+        ByteBuffer buffer = ByteBuffer.wrap(text);
+        int at = -1;
+        for (int i = 0; i <= text.length - key.length; i++) {
+            if (matches(buffer, i, key)) {
+                at = i;
+                break;
+            }
+        }
         if (at < 0) {
             return -1;
         }
-        int i = skipSpace(text, at + key.length);
+        int i = skipSpace(buffer, at + key.length, text.length);
         if (i >= text.length || text[i] != ':') {
             return -1;
         }
-        i = skipSpace(text, i + 1);
+        i = skipSpace(buffer, i + 1, text.length);
         long value = 0;
         int digits = 0;
         while (i < text.length && text[i] >= '0' && text[i] <= '9' && digits < 18) {
@@ -105,39 +174,5 @@ public final class UsageScanner {
             digits++;
         }
         return digits == 0 ? -1 : value;
-    }
-
-    private static int skipSpace(byte[] text, int i) {
-        while (i < text.length && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
-            i++;
-        }
-        return i;
-    }
-
-    private static int indexOf(byte[] text, byte[] word, int from) {
-        outer:
-        for (int i = from; i <= text.length - word.length; i++) {
-            for (int j = 0; j < word.length; j++) {
-                if (text[i + j] != word[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    /** The last start of {@code word} that lies before {@code before}, or -1. */
-    private static int lastIndexOf(byte[] text, byte[] word, int before) {
-        outer:
-        for (int i = Math.min(before - 1, text.length - word.length); i >= 0; i--) {
-            for (int j = 0; j < word.length; j++) {
-                if (text[i + j] != word[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }

@@ -37,4 +37,27 @@ class UsageScannerTest {
     void streamWithoutUsageReportsNone() {
         assertThat(scan("data: {\"choices\":[],\"usage\":null}\n\ndata: [DONE]\n\n", 16).usage()).isEmpty();
     }
+
+    @Test
+    void usageIsFoundWhereverTheChunksSplitIt() {
+        String body = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n"
+                + "data: {\"choices\":[],\"usage\" : {\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\n"
+                + "data: {\"choices\":[],\"usage\":null,\"prompt_filter_results\":[]}\n\n"
+                + "data: [DONE]\n\n";
+
+        for (int chunk = 1; chunk <= 64; chunk++) {
+            assertThat(scan(body, chunk).usage()).as("chunks of %d bytes", chunk).contains(new UsageScanner.Usage(7, 3));
+        }
+    }
+
+    @Test
+    void scanningLeavesTheBufferForTheClient() {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap("{\"usage\":{\"prompt_tokens\":1}}".getBytes(StandardCharsets.UTF_8));
+        UsageScanner scanner = new UsageScanner();
+
+        scanner.accept(bytes);
+
+        assertThat(bytes.position()).isZero();
+        assertThat(scanner.usage()).contains(new UsageScanner.Usage(1, 0));
+    }
 }
