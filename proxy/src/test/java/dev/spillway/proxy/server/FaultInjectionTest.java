@@ -144,6 +144,28 @@ class FaultInjectionTest {
     }
 
     @Test
+    void clientThatStopsReadingHoldsItsBackendBackInsteadOfFillingTheProxy() throws Exception {
+        raw = servers.raw(RawBackend.Behaviour.HUGE_BODY);
+        raw.letTheRestFollow();
+        proxy = servers.proxy().backend("huge", raw.url(), 1, "k").start();
+
+        try (java.net.Socket client = new java.net.Socket()) {
+            // A small window, and nothing read after the head: only back-pressure from this socket stops the copy.
+            client.setReceiveBufferSize(64 * 1024);
+            client.connect(new java.net.InetSocketAddress("127.0.0.1", java.net.URI.create(proxy.url()).getPort()));
+            String body = RunningProxy.chatBody(false);
+            client.getOutputStream().write(("POST " + PATH + " HTTP/1.1\r\nHost: proxy\r\napi-key: " + RunningProxy.CLIENT_KEY
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            client.getInputStream().readNBytes(1024);
+            Thread.sleep(2000);
+
+            // Socket buffers on both sides of the proxy hold a few megabytes; a proxy that read on regardless would hold all 64.
+            assertThat(raw.bodyBytesWritten()).isLessThan(RawBackend.HUGE_BODY_BYTES / 4);
+        }
+    }
+
+    @Test
     void clientLeavingMidStreamClosesTheUpstreamStreamAtOnce() throws Exception {
         Simulator slow = servers.account(dev.spillway.simulator.SimulatorOptions.defaults().withApiKey("backend-key")
                 .withTokenLatency(Duration.ofMillis(200)).withCompletionTokens(100));

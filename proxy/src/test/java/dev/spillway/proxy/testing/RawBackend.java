@@ -58,6 +58,7 @@ public final class RawBackend implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final CountDownLatch restMayFollow = new CountDownLatch(1);
+    private final java.util.concurrent.atomic.AtomicLong bodyBytesWritten = new java.util.concurrent.atomic.AtomicLong();
 
     public RawBackend(Behaviour behaviour) {
         this.behaviour = behaviour;
@@ -76,6 +77,11 @@ public final class RawBackend implements AutoCloseable {
     /** Lets a {@link Behaviour#HUGE_BODY} send what follows its first megabyte. */
     public void letTheRestFollow() {
         restMayFollow.countDown();
+    }
+
+    /** Body bytes a {@link Behaviour#HUGE_BODY} has handed to its socket so far: what the proxy let it send. */
+    public long bodyBytesWritten() {
+        return bodyBytesWritten.get();
     }
 
     /** Connections accepted so far. */
@@ -130,6 +136,7 @@ public final class RawBackend implements AutoCloseable {
                             }
                         }
                         out.write(block);
+                        bodyBytesWritten.addAndGet(block.length);
                     }
                     out.flush();
                     socket.close();
