@@ -14,7 +14,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.ContinueProtocolHandler;
+import org.eclipse.jetty.client.EarlyHintsProtocolHandler;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.ProcessingProtocolHandler;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.http.HttpCookieStore;
@@ -72,8 +75,13 @@ public final class Forwarder implements AutoCloseable {
             throw new IllegalStateException("could not start the upstream HTTP client", e);
         }
         // Start-up installs handlers for redirects, 100-continue and authentication challenges; a proxy
-        // must hand every such response to its client (or its own failover logic) as it came.
+        // must hand every such response to its client (or its own failover logic) as it came. Interim
+        // answers (100, 102, 103) are the exception: without their handlers an exchange that receives one
+        // never reaches its final answer, so they are put back to pass over them.
         http.getProtocolHandlers().clear();
+        http.getProtocolHandlers().put(new ContinueProtocolHandler());
+        http.getProtocolHandlers().put(new ProcessingProtocolHandler());
+        http.getProtocolHandlers().put(new EarlyHintsProtocolHandler());
         this.client = http;
     }
 

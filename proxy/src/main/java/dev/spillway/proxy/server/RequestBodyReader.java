@@ -83,9 +83,11 @@ final class RequestBodyReader {
                     return;
                 }
                 if (Content.Chunk.isFailure(chunk)) {
-                    // The client broke the connection or sent a malformed body; Jetty answers what it can.
-                    end(null, ErrorAnswer.of(400, "invalid_body", "The request body could not be read: "
-                            + chunk.getFailure().getClass().getSimpleName() + "."));
+                    // The connection went idle mid-body (408, as a trickle gets), or the body was cut or malformed.
+                    end(null, chunk.getFailure() instanceof java.util.concurrent.TimeoutException ? RequestBodyReader.tooSlow(deadline)
+                            : ErrorAnswer.of(400, "invalid_body", "The request body ended before its declared length "
+                                    + "or is not valid chunked encoding. Send the whole body, framed as its headers say.")
+                                    .withHeader("Connection", "close"));
                     return;
                 }
                 int count = chunk.remaining();
@@ -109,8 +111,7 @@ final class RequestBodyReader {
         }
 
         private void tooSlow() {
-            end(null, ErrorAnswer.of(408, "request_timeout", "The request body arrived too slowly. Send the whole body "
-                    + "within " + deadline.toMillis() + " ms (SPILLWAY_BODY_TIMEOUT_MS on the proxy)."));
+            end(null, RequestBodyReader.tooSlow(deadline));
         }
 
         private void end(byte[] complete, ErrorAnswer refusal) {
@@ -129,8 +130,16 @@ final class RequestBodyReader {
         }
     }
 
+    /** The rest of the body is not read, so the connection cannot carry another request: it is closed, and the answer says so. */
     private ErrorAnswer tooLarge() {
         return ErrorAnswer.of(413, "request_too_large", "The request body is larger than this proxy's limit of "
-                + maxBytes + " bytes. Send a smaller request, or raise SPILLWAY_MAX_BODY_BYTES on the proxy.");
+                + maxBytes + " bytes. Send a smaller request, or raise SPILLWAY_MAX_BODY_BYTES on the proxy.")
+                .withHeader("Connection", "close");
+    }
+
+    private static ErrorAnswer tooSlow(Duration deadline) {
+        return ErrorAnswer.of(408, "request_timeout", "The request body arrived too slowly. Send the whole body "
+                + "within " + deadline.toMillis() + " ms (SPILLWAY_BODY_TIMEOUT_MS on the proxy).")
+                .withHeader("Connection", "close");
     }
 }

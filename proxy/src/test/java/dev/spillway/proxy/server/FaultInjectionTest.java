@@ -144,6 +144,18 @@ class FaultInjectionTest {
     }
 
     @Test
+    void interimResponsesFromABackendArePassedOverAndItsFinalAnswerRelayed() {
+        raw = servers.raw(RawBackend.Behaviour.INTERIM_THEN_OK);
+        proxy = servers.proxy().backend("interim", raw.url(), 1, "k").env("SPILLWAY_HEADERS_TIMEOUT_MS", "5000").start();
+
+        HttpResponse<String> response = proxy.chat("chat");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("{}");
+        assertThat(proxy.get("/metrics").body()).contains("spillway_in_flight_requests 0.0");
+    }
+
+    @Test
     void clientThatStopsReadingHoldsItsBackendBackInsteadOfFillingTheProxy() throws Exception {
         raw = servers.raw(RawBackend.Behaviour.HUGE_BODY);
         raw.letTheRestFollow();

@@ -161,4 +161,21 @@ class LimitsTest {
         }
         assertThat(account.traffic().calls()).isZero();
     }
+
+    @Test
+    void bodyThatStopsArrivingGets408AndTheConnectionIsClosed() throws Exception {
+        Simulator account = servers.account();
+        proxy = servers.proxy().backend("openai1", account, 1).env("SPILLWAY_CLIENT_IDLE_TIMEOUT_MS", "500").start();
+        URI uri = URI.create(proxy.url());
+
+        try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST " + PATH + " HTTP/1.1\r\nHost: x\r\napi-key: " + RunningProxy.CLIENT_KEY
+                    + "\r\nContent-Length: 40\r\n\r\n0123456789").getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+
+            assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("connection: close").contains("request_timeout");
+        }
+        assertThat(account.traffic().calls()).isZero();
+    }
 }

@@ -44,7 +44,9 @@ public final class RawBackend implements AutoCloseable {
         /** Answer 429 with a body that promises 1000 bytes, send a few, then never the rest. */
         THROTTLE_THEN_STALL,
         /** Answer 200 with a header that its own Connection header names as hop-by-hop. */
-        CONNECTION_NAMES_A_HEADER
+        CONNECTION_NAMES_A_HEADER,
+        /** Send interim 103 and 100 responses, then a 200 with a two-byte JSON body. */
+        INTERIM_THEN_OK
     }
 
     /** The one event {@link Behaviour#STREAM_THEN_DIE} sends before dying. */
@@ -115,6 +117,11 @@ public final class RawBackend implements AutoCloseable {
                 case HEADERS_THEN_HANG -> {
                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                case INTERIM_THEN_OK -> {
+                    out.write(("HTTP/1.1 103 Early Hints\r\nLink: </hint>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n"
+                            + "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII));
                     out.flush();
                 }
                 case MALFORMED -> {
