@@ -13,6 +13,7 @@ import dev.spillway.proxy.forward.ApiKeyCredential;
 import dev.spillway.proxy.forward.BackendCredential;
 import dev.spillway.proxy.forward.EntraTokenCredential;
 import dev.spillway.proxy.forward.Forwarder;
+import dev.spillway.proxy.forward.SharedIo;
 import dev.spillway.proxy.route.AvailabilityFilter;
 import dev.spillway.proxy.route.Cluster;
 import dev.spillway.proxy.route.LoadBalancingPolicy;
@@ -25,7 +26,6 @@ import dev.spillway.proxy.route.WeightedRandomPolicy;
 import dev.spillway.proxy.observe.BackendsReport;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.server.ProxyServer;
-import dev.spillway.proxy.server.SharedIo;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -62,7 +62,7 @@ public final class Spillway {
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         SharedIo io = SharedIo.start();
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
-                backendCredentials(config.backends(), entraCredential, clock), io.threads(), io.buffers(), io.scheduler());
+                backendCredentials(config.backends(), entraCredential, clock), io);
         return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
                 config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock), io);
     }

@@ -9,7 +9,6 @@ import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -21,9 +20,7 @@ import org.eclipse.jetty.client.ProcessingProtocolHandler;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.http.HttpCookieStore;
-import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
-import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * Sends one attempt to one backend and hands back the response as soon as its headers arrive, with
@@ -38,17 +35,16 @@ public final class Forwarder implements AutoCloseable {
 
     /**
      * @param credentials backend name to the credential that backend needs
-     * @param threads     shared with the server: one pool runs both sides of every exchange
-     * @param buffers     shared with the server, so a chunk read from a backend is written to the client from the same pool
+     * @param io          threads, buffers and timers shared with the server, so one pool runs both sides of every
+     *                    exchange and a chunk read from a backend is written to the client from the same buffer
      */
-    public Forwarder(Duration connectTimeout, Duration headersTimeout, Map<String, BackendCredential> credentials,
-                     Executor threads, ByteBufferPool buffers, Scheduler scheduler) {
+    public Forwarder(Duration connectTimeout, Duration headersTimeout, Map<String, BackendCredential> credentials, SharedIo io) {
         this.headersTimeout = headersTimeout;
         this.credentials = Map.copyOf(credentials);
         HttpClient http = new HttpClient();
-        http.setExecutor(threads);
-        http.setByteBufferPool(buffers);
-        http.setScheduler(scheduler);
+        http.setExecutor(io.threads());
+        http.setByteBufferPool(io.buffers());
+        http.setScheduler(io.scheduler());
         http.setConnectTimeout(connectTimeout.toMillis());
         // Silence longer than the headers timeout, before the headers or in the middle of a stream, means a dead backend.
         http.setIdleTimeout(headersTimeout.toMillis());
@@ -63,12 +59,7 @@ public final class Forwarder implements AutoCloseable {
         // Pass bodies through as the backend encoded them, and keep no cookies between clients.
         http.getContentDecoderFactories().clear();
         http.setHttpCookieStore(new HttpCookieStore.Empty());
-        // Lent, not owned: the proxy stops them after both the server and this client.
-        for (Object shared : new Object[] {threads, buffers, scheduler}) {
-            if (http.contains(shared)) {
-                http.unmanage(shared);
-            }
-        }
+        io.lendTo(http);
         try {
             http.start();
         } catch (Exception e) {

@@ -40,13 +40,17 @@ public final class UsageScanner {
         if (count == 0) {
             return;
         }
-        // The seam between the last chunk and this one, where a key may have been split.
-        int head = Math.min(count, CARRY);
-        byte[] seam = new byte[carried + head];
-        System.arraycopy(carry, 0, seam, 0, carried);
-        bytes.get(bytes.position(), seam, carried, head);
-        int inSeam = lastUsageObject(seam, 0, seam.length);
         int inChunk = lastUsageObject(bytes, bytes.position(), bytes.limit());
+        // The seam between the last chunk and this one, where a key may have been split; the first chunk has none.
+        byte[] seam = null;
+        int inSeam = -1;
+        if (inChunk < 0 && carried > 0) {
+            int head = Math.min(count, CARRY);
+            seam = new byte[carried + head];
+            System.arraycopy(carry, 0, seam, 0, carried);
+            bytes.get(bytes.position(), seam, carried, head);
+            inSeam = lastUsageObject(ByteBuffer.wrap(seam), 0, seam.length);
+        }
         if (inChunk >= 0) {
             capture(bytes, inChunk, bytes.limit(), true);
         } else if (inSeam >= 0 && inSeam < carried) {
@@ -110,10 +114,6 @@ public final class UsageScanner {
     }
 
     /** Where the last {@code "usage"} followed by {@code :} and {@code {} starts in [from, to), or -1. */
-    private static int lastUsageObject(byte[] text, int from, int to) {
-        return lastUsageObject(ByteBuffer.wrap(text), from, to);
-    }
-
     private static int lastUsageObject(ByteBuffer text, int from, int to) {
         for (int i = to - USAGE.length; i >= from; i--) {
             if (matches(text, i, USAGE)) {

@@ -4,6 +4,7 @@ import dev.spillway.proxy.auth.InboundAuth;
 import dev.spillway.proxy.config.ProxyConfig;
 import dev.spillway.proxy.forward.Forwarder;
 import dev.spillway.proxy.forward.ResponseRelay;
+import dev.spillway.proxy.forward.SharedIo;
 import dev.spillway.proxy.observe.AttemptLog;
 import dev.spillway.proxy.observe.BackendsReport;
 import dev.spillway.proxy.observe.ProxyMetrics;

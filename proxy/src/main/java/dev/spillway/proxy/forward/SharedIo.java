@@ -1,4 +1,4 @@
-package dev.spillway.proxy.server;
+package dev.spillway.proxy.forward;
 
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ByteBufferPool;
