@@ -1,6 +1,7 @@
 package dev.spillway.bench;
 
 import dev.spillway.simulator.Simulator;
+import dev.spillway.simulator.SimulatorOptions;
 import java.net.URI;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -27,6 +28,20 @@ record BenchRun(Path jar, Path logs, boolean quick, LoadGenerator load, Report r
 
     int count(int full) {
         return quick ? Math.max(1, full / QUICK_DIVISOR) : full;
+    }
+
+    /** Starts {@code count} simulated accounts alike; the section closes them when it ends. */
+    static List<Simulator> startAccounts(int count, SimulatorOptions options) {
+        List<Simulator> accounts = new java.util.ArrayList<>(count);
+        try {
+            for (int i = 0; i < count; i++) {
+                accounts.add(Simulator.start(options));
+            }
+        } catch (RuntimeException e) {
+            accounts.forEach(Simulator::close);
+            throw e;
+        }
+        return accounts;
     }
 
     /** The accounts' base URLs, such as {@code http://127.0.0.1:PORT}, in order. */

@@ -43,11 +43,8 @@ final class OverheadSection implements Section {
         String body = LoadSpec.chatBody(null, 100, 20, false);
         // Sent to every path alike; nginx passes it on and the accounts, which have no key, ignore it.
         Map<String, String> headers = Map.of("api-key", ProxyProcess.KEY);
-        List<Simulator> accounts = new ArrayList<>();
+        List<Simulator> accounts = BenchRun.startAccounts(ACCOUNTS, SimulatorOptions.defaults().withTokensPerMinute(BenchRun.UNLIMITED_TPM));
         try {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                accounts.add(Simulator.start(SimulatorOptions.defaults().withTokensPerMinute(BenchRun.UNLIMITED_TPM)));
-            }
             // The accounts share the bench JVM: warm their code first, so the first proxy measured does not pay for it.
             System.err.println("overhead: warming up the accounts");
             for (Simulator account : accounts) {

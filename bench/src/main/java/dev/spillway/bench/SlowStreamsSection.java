@@ -28,12 +28,9 @@ final class SlowStreamsSection implements Section {
         StreamBench.Load warmUp = new StreamBench.Load(Math.min(200, streams), bench.seconds(10, 2));
         StreamBench.Load measured = new StreamBench.Load(streams, bench.seconds(30, 8));
         StreamBench bencher = new StreamBench(bench, LoadSpec.chatBody(null, 100, 100, true));
-        List<Simulator> accounts = new ArrayList<>();
+        List<Simulator> accounts = BenchRun.startAccounts(ACCOUNTS, options);
         List<StreamBench.Result> results = new ArrayList<>();
         try {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                accounts.add(Simulator.start(options));
-            }
             for (Peer peer : Peer.values()) {
                 results.add(bencher.through(peer, "slow-streams", BenchRun.urls(accounts), Map.of(), OpenStreamsSection.STREAM_JVM, warmUp, measured));
             }

@@ -25,12 +25,9 @@ final class StreamingSection implements Section {
         StreamBench.Load warmUp = new StreamBench.Load(STREAMS, bench.seconds(10, 2));
         StreamBench.Load measured = new StreamBench.Load(STREAMS, bench.seconds(20, 5));
         StreamBench streams = new StreamBench(bench, LoadSpec.chatBody(null, 100, 20, true));
-        List<Simulator> accounts = new ArrayList<>();
+        List<Simulator> accounts = BenchRun.startAccounts(ACCOUNTS, options);
         List<StreamBench.Result> results = new ArrayList<>();
         try {
-            for (int i = 0; i < ACCOUNTS; i++) {
-                accounts.add(Simulator.start(options));
-            }
             for (Peer peer : Peer.values()) {
                 results.add(streams.through(peer, "streaming", BenchRun.urls(accounts), Map.of(), List.of(), warmUp, measured));
             }
