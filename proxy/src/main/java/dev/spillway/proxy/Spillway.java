@@ -26,6 +26,8 @@ import dev.spillway.proxy.route.WeightedRandomPolicy;
 import dev.spillway.proxy.observe.BackendsReport;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.server.ProxyServer;
+import dev.spillway.proxy.state.LocalObjectHomes;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -41,6 +43,10 @@ public final class Spillway {
 
     /** How long a 429 blocks an endpoint when it names no time at all. */
     static final Duration DEFAULT_THROTTLE = Duration.ofSeconds(10);
+
+    /** Object homes remembered: ~15 MB at most; a forgotten one costs a lookup. */
+    static final long OBJECT_HOMES = 100_000;
+    static final Duration OBJECT_HOME_IDLE = Duration.ofHours(24);
 
     /** Each call draws from the calling thread's own generator: no contention, no shared state. */
     private static final RandomGenerator THREAD_LOCAL_RANDOM = () -> ThreadLocalRandom.current().nextLong();
@@ -64,7 +70,8 @@ public final class Spillway {
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock), io);
         return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
-                config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock), io);
+                config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock), io,
+                new LocalObjectHomes(OBJECT_HOMES, OBJECT_HOME_IDLE, Ticker.systemTicker()));
     }
 
     /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */

@@ -1,6 +1,5 @@
 package dev.spillway.proxy.forward;
 
-import dev.spillway.proxy.observe.UsageScanner;
 import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Set;
@@ -48,10 +47,10 @@ public final class ResponseRelay {
      * Starts the copy; {@code done} is told, once, how it ended.
      *
      * @param extraHeader a header the proxy adds, such as {@code x-spillway-backend}
-     * @param usage       sees every body byte, to find the reported token usage
+     * @param tap         sees every body byte before the client does, to find the reported usage or a created object's id
      */
-    public void relay(UpstreamResult.Response response, Response client, HttpField extraHeader, UsageScanner usage, Consumer<Result> done) {
-        new Copy(response, client, extraHeader, usage, done).iterate();
+    public void relay(UpstreamResult.Response response, Response client, HttpField extraHeader, BodyTap tap, Consumer<Result> done) {
+        new Copy(response, client, extraHeader, tap, done).iterate();
     }
 
     public static boolean isStream(UpstreamResult.Response response) {
@@ -63,7 +62,7 @@ public final class ResponseRelay {
         private final UpstreamResult.Response response;
         private final Response client;
         private final HttpField extraHeader;
-        private final UsageScanner usage;
+        private final BodyTap tap;
         private final Consumer<Result> done;
         private final boolean stream;
         private boolean headWritten;
@@ -73,11 +72,11 @@ public final class ResponseRelay {
         private long relayed;
         private Result ending;
 
-        Copy(UpstreamResult.Response response, Response client, HttpField extraHeader, UsageScanner usage, Consumer<Result> done) {
+        Copy(UpstreamResult.Response response, Response client, HttpField extraHeader, BodyTap tap, Consumer<Result> done) {
             this.response = response;
             this.client = client;
             this.extraHeader = extraHeader;
-            this.usage = usage;
+            this.tap = tap;
             this.done = done;
             this.stream = isStream(response);
         }
@@ -109,7 +108,7 @@ public final class ResponseRelay {
                 return Action.SUCCEEDED;
             }
             ByteBuffer bytes = chunk.getByteBuffer();
-            usage.accept(bytes);
+            tap.accept(bytes);
             if (!headWritten) {
                 writeHead(!(chunk.isLast() && !chunk.hasRemaining()));
             }

@@ -37,6 +37,12 @@ public final class AttemptLog {
         log.warn("Backend {} failed ({}); trying another", endpoint.backend().name(), what);
     }
 
+    /** A request about an object was not sent to any other account, because the one that holds the object could not serve it. */
+    public void homeRefused(String objectId, String backend, int status, long retryAfterMillis) {
+        log.info("Object '{}' lives in backend {}, which cannot serve it now: answered {} (retry after {} ms)",
+                objectId, backend, status, retryAfterMillis);
+    }
+
     public void exhausted(String deployment, int status, long retryAfterMillis) {
         log.info("No backend available for deployment '{}': answered {} (retry after {} ms)", deployment, status, retryAfterMillis);
     }

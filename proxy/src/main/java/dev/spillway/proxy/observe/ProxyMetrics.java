@@ -34,7 +34,25 @@ public final class ProxyMetrics {
         /** no endpoint could answer: the proxy answered 502/504, or passed the last 5xx through */
         FAILED,
         /** refused by the proxy itself: auth, size, bad input */
-        REJECTED
+        REJECTED,
+        /** about an object whose account is throttled: that account's 429, never another account */
+        HOME_THROTTLED,
+        /** about an object whose account failed or could not be reached: never sent to another account */
+        HOME_UNAVAILABLE
+    }
+
+    /** How the home of an object a request named was found. */
+    public enum HomeLookupResult {
+        /** remembered from the answer that created it, or from an earlier lookup */
+        CACHED,
+        /** not remembered: the accounts were asked, and one holds it */
+        FOUND,
+        /** not remembered, and every account said it has no such object */
+        NOT_FOUND,
+        /** not remembered, none said it holds it, and some could not be asked */
+        UNREACHABLE,
+        /** the request names objects that live in different accounts */
+        CONFLICT
     }
 
     /** How one attempt at one endpoint ended. */
@@ -51,6 +69,8 @@ public final class ProxyMetrics {
     private final Map<String, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<TokenKey, Counter> tokenCounters = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+    private final Map<HomeLookupResult, Counter> homeLookups = new java.util.EnumMap<>(HomeLookupResult.class);
+    private final Counter homesLearned;
     private final DistributionSummary attemptsPerRequest;
 
     private record RequestKey(String deployment, int status, RequestOutcome outcome) {}
@@ -69,6 +89,27 @@ public final class ProxyMetrics {
                 .description("Streaming (SSE) responses being relayed").register(registry);
         attemptsPerRequest = DistributionSummary.builder("spillway_request_attempts").description("Endpoints tried per client request")
                 .serviceLevelObjectives(1, 2, 3, 4).register(registry);
+        for (HomeLookupResult result : HomeLookupResult.values()) {
+            homeLookups.put(result, Counter.builder("spillway_object_home_lookups").description(
+                    "Requests naming an object in one account, by how its account was found")
+                    .tag("result", name(result)).register(registry));
+        }
+        homesLearned = Counter.builder("spillway_object_homes_learned")
+                .description("Objects whose account was learned from the answer that created them").register(registry);
+    }
+
+    /** Reports how many object homes are remembered, as a gauge. */
+    public void watchObjectHomes(dev.spillway.proxy.state.ObjectHomes homes) {
+        Gauge.builder("spillway_object_homes", homes, dev.spillway.proxy.state.ObjectHomes::size)
+                .description("Objects whose account this proxy remembers").register(registry);
+    }
+
+    public void homeLookup(HomeLookupResult result) {
+        homeLookups.get(result).increment();
+    }
+
+    public void homeLearned() {
+        homesLearned.increment();
     }
 
     /** The Prometheus text exposition of every meter. */

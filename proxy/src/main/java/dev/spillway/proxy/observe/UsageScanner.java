@@ -1,5 +1,6 @@
 package dev.spillway.proxy.observe;
 
+import dev.spillway.proxy.forward.BodyTap;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -12,7 +13,7 @@ import java.util.Optional;
  * object, and only the bytes from the last one found are kept (a few hundred), so an open stream
  * holds nothing here until its usage arrives.
  */
-public final class UsageScanner {
+public final class UsageScanner implements BodyTap {
 
     /** Enough for {@code "usage":{...}} with its token details; the counts come first. */
     private static final int CAPTURE = 512;
@@ -35,6 +36,7 @@ public final class UsageScanner {
     }
 
     /** Reads the buffer's remaining bytes without moving its position. */
+    @Override
     public void accept(ByteBuffer bytes) {
         int count = bytes.remaining();
         if (count == 0) {

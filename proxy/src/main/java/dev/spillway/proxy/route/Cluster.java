@@ -40,6 +40,16 @@ public final class Cluster {
         return endpoints != null ? endpoints : newEndpoints(deployment);
     }
 
+    /** The endpoint serving a deployment on one backend, or null if no backend has that name. */
+    public Endpoint endpoint(String deployment, String backend) {
+        for (Endpoint endpoint : endpoints(deployment)) {
+            if (endpoint.backend().name().equals(backend)) {
+                return endpoint;
+            }
+        }
+        return null;
+    }
+
     /**
      * An account has shown this deployment exists: from now on its endpoints keep their state.
      * Returns the known counterpart of the given endpoint, or null when the backstop is reached.

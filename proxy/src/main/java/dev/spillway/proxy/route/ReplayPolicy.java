@@ -33,8 +33,13 @@ public record ReplayPolicy(boolean replayAfterSent) {
         if (READS.contains(method.toUpperCase(Locale.ROOT))) {
             return MODEL_CALL;
         }
-        if (!"POST".equalsIgnoreCase(method) || segments.size() < 2) {
-            return OBJECT_CHANGE;
+        return "POST".equalsIgnoreCase(method) && isModelCall(segments) ? MODEL_CALL : OBJECT_CHANGE;
+    }
+
+    /** Whether the path is an operation that generates from a model (and so names a deployment). */
+    public static boolean isModelCall(List<String> segments) {
+        if (segments.size() < 2) {
+            return false;
         }
         int operationStart = switch (segments.get(1)) {
             case "deployments" -> 3;
@@ -42,9 +47,8 @@ public record ReplayPolicy(boolean replayAfterSent) {
             default -> 1;
         };
         if (segments.size() <= operationStart) {
-            return OBJECT_CHANGE;
+            return false;
         }
-        String operation = String.join("/", segments.subList(operationStart, segments.size()));
-        return MODEL_CALLS.contains(operation) ? MODEL_CALL : OBJECT_CHANGE;
+        return MODEL_CALLS.contains(String.join("/", segments.subList(operationStart, segments.size())));
     }
 }

@@ -46,7 +46,23 @@ public final class Router {
      * @param estimatedTokens the request's cost against quota, as the service will estimate it
      */
     public RouteDecision next(String deployment, Set<Endpoint> tried, long estimatedTokens) {
-        List<Endpoint> endpoints = cluster.endpoints(deployment);
+        return next(cluster.endpoints(deployment), tried, estimatedTokens);
+    }
+
+    /**
+     * As {@link #next(String, Set, long)}, for a request about an object that lives in one account:
+     * only that backend's endpoint is a candidate. It is still never called while throttled, and is
+     * called even when its quota estimate is spent or it is cooling down, since no other can serve.
+     */
+    public RouteDecision nextAtHome(String deployment, String homeBackend, Set<Endpoint> tried, long estimatedTokens) {
+        Endpoint home = cluster.endpoint(deployment, homeBackend);
+        return next(home == null ? List.of() : List.of(home), tried, estimatedTokens);
+    }
+
+    private RouteDecision next(List<Endpoint> endpoints, Set<Endpoint> tried, long estimatedTokens) {
+        if (endpoints.isEmpty()) {
+            return new RouteDecision.Exhausted(clock.millis(), false);
+        }
         Set<Endpoint> passedOver = tried.size() >= endpoints.size() ? new HashSet<>(endpoints) : tried;
         boolean lostRace = false;
         while (true) {
@@ -128,6 +144,11 @@ public final class Router {
         blocked.throttleUntil(now + block.toMillis());
         blocked.stats().throttledOnce();
         return block;
+    }
+
+    /** How long a 429's headers ask to wait, by the same rules as {@link #throttled}, without blocking anything. */
+    public Duration retryAfter(Function<String, String> responseHeader) {
+        return throttles.blockFor(responseHeader, clock.millis());
     }
 
     /** The backend failed in a way that says nothing about the request (5xx, transport, 401/403). */

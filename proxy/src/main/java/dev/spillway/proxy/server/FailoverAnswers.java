@@ -48,6 +48,29 @@ final class FailoverAnswers {
         };
     }
 
+    /**
+     * The account holding the object the request names is throttled: the request was sent nowhere,
+     * since no other account has the object. The earliest moment that account takes requests again.
+     */
+    ErrorAnswer homeThrottled(String objectId, String backend, long availableAtMillis, long nowMillis) {
+        long waitMillis = Math.max(0, availableAtMillis - nowMillis);
+        long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
+        log.homeRefused(objectId, backend, 429, waitMillis);
+        return ErrorAnswer.of(429, "429", "The Azure OpenAI account that holds '" + objectId + "' (" + backend + ") is rate limited, "
+                + "and no other account has it. Please retry after " + waitSeconds + " seconds.")
+                .withHeader("Retry-After", Long.toString(waitSeconds))
+                .withHeader("retry-after-ms", Long.toString(waitMillis));
+    }
+
+    /** The account holding the object failed or could not be reached, and the request was not sent elsewhere. */
+    ErrorAnswer homeUnavailable(String objectId, String backend, UpstreamResult.Failure failure) {
+        log.homeRefused(objectId, backend, 503, 0);
+        String what = failure.kind() == UpstreamResult.Kind.TIMEOUT ? "did not answer in time" : "could not be reached";
+        return ErrorAnswer.of(503, "home_unavailable", "The Azure OpenAI account that holds '" + objectId + "' (" + backend + ") "
+                + what + ", and no other account has it, so the request was not sent elsewhere. Retry later.")
+                .withHeader("Retry-After", "5");
+    }
+
     /** The attempt may have reached the backend, and the request is not one the proxy may send twice. */
     ErrorAnswer notReplayed(String deployment, UpstreamResult.Failure failure) {
         boolean timeout = failure.kind() == UpstreamResult.Kind.TIMEOUT;

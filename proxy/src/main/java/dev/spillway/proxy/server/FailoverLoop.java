@@ -1,5 +1,6 @@
 package dev.spillway.proxy.server;
 
+import dev.spillway.proxy.forward.BodyTap;
 import dev.spillway.proxy.forward.Forwarder;
 import dev.spillway.proxy.forward.ResponseRelay;
 import dev.spillway.proxy.forward.UpstreamRequest;
@@ -10,6 +11,7 @@ import dev.spillway.proxy.observe.ProxyMetrics.AttemptOutcome;
 import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
 import dev.spillway.proxy.observe.UsageScanner;
 import dev.spillway.proxy.route.Endpoint;
+import dev.spillway.proxy.route.ObjectAffinity;
 import dev.spillway.proxy.route.ReplayPolicy;
 import dev.spillway.proxy.route.RouteDecision;
 import dev.spillway.proxy.route.Router;
@@ -23,7 +25,9 @@ import org.eclipse.jetty.http.HttpField;
  * and moves on; 5xx, 401/403 and transport failures cool the backend down and move on; any other
  * answer goes to the client as is; each backend is tried at most once; nothing is retried once a
  * byte has reached the client; and a request that creates or changes an object is not replayed
- * once it may have reached a backend ({@link ReplayPolicy}).
+ * once it may have reached a backend ({@link ReplayPolicy}). A request about an object that lives in
+ * one account ({@link ObjectAffinity}) goes to that account alone: its 429 or failure is the
+ * client's answer, since no other account has the object.
  *
  * <p>Each step runs when the event it waits for arrives (an attempt's headers or failure, the end
  * of a relay); between steps no thread is held.
@@ -33,7 +37,8 @@ final class FailoverLoop {
     static final String BACKEND_HEADER = "x-spillway-backend";
 
     /** What the loop needs that lives as long as the proxy. */
-    record Parts(Router router, Forwarder forwarder, ResponseRelay relay, AttemptLog log, FailoverAnswers answers, ProxyMetrics metrics) {}
+    record Parts(Router router, Forwarder forwarder, ResponseRelay relay, AttemptLog log, FailoverAnswers answers, ProxyMetrics metrics,
+                 HomeResolver homes) {}
 
     /** An attempt whose response headers arrived. */
     private record Attempt(RouteDecision.Attempt routed, UpstreamResult.Response response, long sentNanos) {
@@ -47,24 +52,55 @@ final class FailoverLoop {
     private final UpstreamRequest request;
     private final long estimatedTokens;
     private final ReplayPolicy replay;
+    private final ObjectAffinity affinity;
+    /** The backend holding the objects the request names; null when it may go anywhere. */
+    private String home;
     private Attempt held;
     private UpstreamResult.Failure lastFailure;
     private boolean throttledHere;
 
-    FailoverLoop(Parts parts, ClientExchange exchange, UpstreamRequest request, long estimatedTokens, ReplayPolicy replay) {
+    FailoverLoop(Parts parts, ClientExchange exchange, UpstreamRequest request, long estimatedTokens, ReplayPolicy replay,
+                 ObjectAffinity affinity) {
         this.parts = parts;
         this.exchange = exchange;
         this.request = request;
         this.estimatedTokens = estimatedTokens;
         this.replay = replay;
+        this.affinity = affinity;
+    }
+
+    /** Sends the first attempt, once the account is known for a request about objects. */
+    void start() {
+        if (!affinity.pinned()) {
+            next();
+            return;
+        }
+        parts.homes().resolve(affinity, resolution -> {
+            switch (resolution) {
+                case HomeResolver.Resolution.Home found -> {
+                    home = found.backend();
+                    next();
+                }
+                case HomeResolver.Resolution.NotFound notFound -> relayNotFound(notFound);
+                case HomeResolver.Resolution.Refused refused -> {
+                    exchange.outcome = refused.answer().status() == 503 ? RequestOutcome.HOME_UNAVAILABLE : RequestOutcome.REJECTED;
+                    exchange.answer(refused.answer());
+                }
+            }
+        });
     }
 
     void next() {
         Router router = parts.router();
         String deployment = exchange.deployment;
-        RouteDecision decision = router.next(deployment, exchange.tried, estimatedTokens);
+        RouteDecision decision = home == null ? router.next(deployment, exchange.tried, estimatedTokens)
+                : router.nextAtHome(deployment, home, exchange.tried, estimatedTokens);
         if (decision instanceof RouteDecision.Exhausted exhausted) {
-            exhausted(exhausted);
+            if (home == null) {
+                exhausted(exhausted);
+            } else {
+                exhaustedAtHome(exhausted);
+            }
             return;
         }
         if (held != null) {
@@ -98,6 +134,42 @@ final class FailoverLoop {
         }
     }
 
+    /** The one account that could serve the request cannot now; what it said is the client's answer. */
+    private void exhaustedAtHome(RouteDecision.Exhausted exhausted) {
+        String objectId = affinity.named().get(0).id();
+        if (held != null) {
+            exchange.outcome = RequestOutcome.HOME_UNAVAILABLE;
+            Attempt last = held;
+            held = null;
+            relay(last, () -> exchange.answer(parts.answers().homeUnavailable(objectId, home, brokeBeforeBody())));
+        } else if (lastFailure != null) {
+            exchange.outcome = RequestOutcome.HOME_UNAVAILABLE;
+            exchange.answer(parts.answers().homeUnavailable(objectId, home, lastFailure));
+        } else if (exhausted.saturated()) {
+            exchange.outcome = RequestOutcome.FAILED;
+            exchange.answer(parts.answers().saturated());
+        } else {
+            exchange.outcome = RequestOutcome.HOME_THROTTLED;
+            exchange.answer(parts.answers().homeThrottled(objectId, home, exhausted.availableAtMillis(), parts.router().nowMillis()));
+        }
+    }
+
+    /** No account holds the object: the client gets an account's own answer to the lookup, its 404. */
+    private void relayNotFound(HomeResolver.Resolution.NotFound notFound) {
+        exchange.outcome = RequestOutcome.REJECTED;
+        exchange.relaying(notFound.answer().status());
+        parts.relay().relay(notFound.answer(), exchange.response, new HttpField(BACKEND_HEADER, notFound.backend()), bytes -> { },
+                result -> {
+                    switch (result.ending()) {
+                        case COMPLETE -> exchange.succeeded();
+                        case BROKE_BEFORE_BODY -> exchange.answer(ErrorAnswer.of(502, "backend_unavailable",
+                                "The account's answer to the lookup of '" + affinity.named().get(0).id() + "' broke off. Retry."));
+                        case UPSTREAM_BROKE -> exchange.cutOff(result.cause());
+                        case CLIENT_GONE -> exchange.failed(result.cause());
+                    }
+                });
+    }
+
     private void answered(RouteDecision.Attempt routed, long sent, UpstreamResult result) {
         Router router = parts.router();
         Endpoint endpoint = routed.endpoint();
@@ -124,6 +196,13 @@ final class FailoverLoop {
             exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.THROTTLED, toHeaders));
             parts.log().throttled(endpoint, block);
             throttledHere = true;
+            if (home != null) {
+                // Its own 429, with its own Retry-After: no other account has the object.
+                exchange.outcome = RequestOutcome.HOME_THROTTLED;
+                relay(new Attempt(routed, response, sent), () -> exchange.answer(parts.answers().homeThrottled(
+                        affinity.named().get(0).id(), home, router.nowMillis() + block.toMillis(), router.nowMillis())));
+                return;
+            }
             response.discard();
             router.finished(endpoint);
             next();
@@ -137,7 +216,7 @@ final class FailoverLoop {
             parts.log().failed(endpoint, "HTTP " + status);
             if (status >= 500 && !replay.replayAfterSent()) {
                 // The account may have acted before it failed; its own answer is the honest one.
-                exchange.outcome = RequestOutcome.FAILED;
+                exchange.outcome = home != null ? RequestOutcome.HOME_UNAVAILABLE : RequestOutcome.FAILED;
                 relay(attempt, () -> exchange.answer(parts.answers().notReplayed(exchange.deployment, brokeBeforeBody())));
                 return;
             }
@@ -173,12 +252,19 @@ final class FailoverLoop {
         boolean stream = ResponseRelay.isStream(attempt.response());
         boolean plain = attempt.response().header("Content-Encoding") == null;
         UsageScanner usage = new UsageScanner();
+        int status = attempt.response().status();
+        boolean success = status >= 200 && status < 300;
+        BodyTap tap = usage;
+        if (success && plain && affinity.creates() != null) {
+            String backend = endpoint.backend().name();
+            tap = usage.andThen(new CreatedObjectId(stream, id -> parts.homes().created(id, backend)));
+        }
         ProxyMetrics metrics = parts.metrics();
         if (stream) {
             metrics.streamOpened();
         }
         exchange.relaying(attempt.response().status());
-        parts.relay().relay(attempt.response(), exchange.response, new HttpField(BACKEND_HEADER, endpoint.backend().name()), usage, result -> {
+        parts.relay().relay(attempt.response(), exchange.response, new HttpField(BACKEND_HEADER, endpoint.backend().name()), tap, result -> {
             if (stream) {
                 metrics.streamClosed();
             }
@@ -189,6 +275,9 @@ final class FailoverLoop {
                     Endpoint known = parts.router().known(endpoint);
                     if (plain && known != null) {
                         usage.usage().ifPresent(u -> metrics.tokens(known, u.promptTokens(), u.completionTokens()));
+                    }
+                    if (success && affinity.deletes() != null) {
+                        parts.homes().deleted(affinity.deletes().id());
                     }
                     exchange.succeeded();
                 }

@@ -3,6 +3,7 @@ package dev.spillway.proxy.server;
 import dev.spillway.proxy.forward.HeaderPolicy;
 import dev.spillway.proxy.forward.UpstreamRequest;
 import dev.spillway.proxy.observe.ProxyMetrics;
+import dev.spillway.proxy.route.ObjectAffinity;
 import dev.spillway.proxy.route.ReplayPolicy;
 import dev.spillway.proxy.route.Router;
 import java.net.URI;
@@ -93,24 +94,29 @@ final class OpenAiHandler extends Handler.Abstract {
         String method = request.getMethod();
         UpstreamRequest upstream;
         RequestInspector.RequestFacts facts;
+        ObjectAffinity affinity;
         try {
             facts = inspector.inspect(path, request.getHeaders().get(HttpHeader.CONTENT_TYPE), body);
             String query = request.getHttpURI().getQuery();
+            affinity = ObjectAffinity.of(method, path.segments(), query == null ? null : Request.extractQueryParameters(request)
+                    .getValue("api-version")).withBodyRefs(facts.bodyRefs());
             String pathAndQuery = query == null ? path.encoded() : path.encoded() + "?" + query;
-            upstream = new UpstreamRequest(method, validTarget(pathAndQuery), forwardedHeaders(request.getHeaders()), body);
+            upstream = new UpstreamRequest(method, validTarget(pathAndQuery),
+                    forwardedHeaders(request.getHeaders(), affinity.creates() != null), body);
         } catch (BadRequestException e) {
             exchange.answer(ErrorAnswer.of(e));
             return;
         }
         exchange.deployment = facts.deployment();
-        new FailoverLoop(parts, exchange, upstream, facts.estimatedTokens(), ReplayPolicy.of(method, path.segments())).next();
+        new FailoverLoop(parts, exchange, upstream, facts.estimatedTokens(), ReplayPolicy.of(method, path.segments()), affinity).start();
     }
 
-    private static HttpFields forwardedHeaders(HttpFields incoming) {
+    /** @param creates whether the answer creates an object, whose id the proxy must read: it is then asked for unencoded */
+    private static HttpFields forwardedHeaders(HttpFields incoming, boolean creates) {
         Set<String> connectionTokens = HeaderPolicy.connectionTokens(incoming.getValuesList(HttpHeader.CONNECTION));
         HttpFields.Mutable headers = HttpFields.build(incoming.size());
         for (HttpField field : incoming) {
-            if (HeaderPolicy.forwardsRequestHeader(field, connectionTokens)) {
+            if (HeaderPolicy.forwardsRequestHeader(field, connectionTokens) && !(creates && field.getHeader() == HttpHeader.ACCEPT_ENCODING)) {
                 headers.add(field);
             }
         }

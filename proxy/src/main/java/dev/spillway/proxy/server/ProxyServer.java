@@ -9,10 +9,13 @@ import dev.spillway.proxy.observe.AttemptLog;
 import dev.spillway.proxy.observe.BackendsReport;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.route.Router;
+import dev.spillway.proxy.state.ObjectHomes;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import java.util.HashSet;
+import java.util.Set;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -45,9 +48,10 @@ public final class ProxyServer implements AutoCloseable {
      * @param host         where to listen, such as {@code 0.0.0.0}
      * @param maxBodyBytes request bodies over this size get 413
      * @param io           the thread and buffer pools, shared with the forwarder's client
+     * @param homes        where the objects that clients create live, as learned from the answers
      */
     public ProxyServer(String host, InboundAuth inbound, Router router, Forwarder forwarder, long maxBodyBytes,
-                       ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends, SharedIo io) {
+                       ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends, SharedIo io, ObjectHomes homes) {
         this.forwarder = forwarder;
         this.limits = limits;
         this.io = io;
@@ -55,7 +59,8 @@ public final class ProxyServer implements AutoCloseable {
         AuthGate auth = new AuthGate(inbound);
         OpenAiHandler openAi = new OpenAiHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout(), io.scheduler()),
                 new RequestInspector(), new FailoverLoop.Parts(router, forwarder, new ResponseRelay(), attemptLog,
-                new FailoverAnswers(attemptLog), metrics), drain, limits.maxConcurrentRequests());
+                new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes)), drain,
+                limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.jetty.threadPool = io.threads();
             config.http.compressionStrategy = CompressionStrategy.NONE;
@@ -189,4 +194,12 @@ public final class ProxyServer implements AutoCloseable {
         forwarder.close();
         io.close();
     }
+
+    private static HomeResolver homeResolver(Router router, Forwarder forwarder, ProxyMetrics metrics, ObjectHomes homes) {
+        metrics.watchObjectHomes(homes);
+        Set<String> backends = new HashSet<>();
+        router.cluster().backends().forEach(backend -> backends.add(backend.name()));
+        return new HomeResolver(homes, new HomeLookup(router, forwarder), metrics, backends);
+    }
+
 }

@@ -3,60 +3,99 @@ package dev.spillway.proxy.server;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.spillway.proxy.route.ObjectKind;
+import dev.spillway.proxy.route.ObjectRef;
+import dev.spillway.proxy.route.ReplayPolicy;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Reads what routing needs from a request: which deployment it is for (throttling is per
- * deployment) and what it will cost against quota. The deployment is the path segment after
- * {@code /openai/deployments/}, or for {@code /openai/v1/**} the {@code model} field of the JSON
- * body; calls that name none (listing models, say) get the empty name. The cost is the service's
- * own admission estimate: prompt characters / 4 plus {@code max_tokens} (or a large default).
- * The body is read in one streaming pass, without building a tree.
+ * deployment), what it will cost against quota, and which objects living in one account its body
+ * names. The deployment is the path segment after {@code /openai/deployments/}, or for a model
+ * call under {@code /openai/v1/} the {@code model} field of the JSON body or of the multipart form;
+ * calls that name none (uploading a file, listing models) get the empty name. The cost is the
+ * service's own admission estimate: prompt characters / 4 plus {@code max_tokens} (or a large
+ * default). A JSON body is read in one streaming pass, without building a tree.
  */
 final class RequestInspector {
 
     /** What the service assumes a completion may use when the request sets no limit. */
     static final long DEFAULT_MAX_TOKENS = 4096;
-    private final JsonFactory json = new JsonFactory();
+    /** A body may name many files; the first few decide where it goes, so a hostile list cannot cost more. */
+    static final int MAX_REFS = 16;
+    /**
+     * Body fields, at any depth, that name an object in the account (OpenAI API reference: Responses
+     * {@code previous_response_id}, {@code conversation} (an id or {@code {"id": ...}}), {@code input_file}
+     * items' {@code file_id}, {@code file_search} tools' {@code vector_store_ids}; batches' {@code input_file_id};
+     * fine-tuning's {@code training_file}/{@code validation_file}; assistants' {@code assistant_id}, {@code file_ids}).
+     */
+    private static final Map<String, ObjectKind> REF_FIELDS = Map.of(
+            "previous_response_id", ObjectKind.RESPONSE,
+            "conversation", ObjectKind.CONVERSATION,
+            "input_file_id", ObjectKind.FILE,
+            "file_id", ObjectKind.FILE,
+            "file_ids", ObjectKind.FILE,
+            "training_file", ObjectKind.FILE,
+            "validation_file", ObjectKind.FILE,
+            "vector_store_ids", ObjectKind.VECTOR_STORE,
+            "assistant_id", ObjectKind.ASSISTANT);
 
-    /** @param deployment empty when the request names none; {@code estimatedTokens} at least 1 */
-    record RequestFacts(String deployment, long estimatedTokens) {}
+    private final JsonFactory json = new JsonFactory();
+    private final MultipartModel multipart = new MultipartModel();
+
+    /**
+     * @param deployment empty when the request names none; {@code estimatedTokens} at least 1
+     * @param bodyRefs   objects the body names, in the order they appear
+     */
+    record RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs) {}
 
     /**
      * @param path the validated path; the deployment is its decoded segment, the same one that is
      *             forwarded, so routing and quota can never disagree with the backend about it
      */
     RequestFacts inspect(CanonicalPath path, String contentType, byte[] body) throws BadRequestException {
-        java.util.List<String> segments = path.segments();
+        List<String> segments = path.segments();
         boolean v1 = segments.size() > 2 && segments.get(0).equals("openai") && segments.get(1).equals("v1");
-        boolean json = body.length > 0 && isJson(contentType, body);
-        BodyFacts facts = json ? read(body, v1) : new BodyFacts(null, body.length, -1, false);
-        long estimate = Math.max(1, facts.promptChars / 4 + (facts.completion ? (facts.maxTokens > 0 ? facts.maxTokens : DEFAULT_MAX_TOKENS) : 0));
+        boolean modelCall = ReplayPolicy.isModelCall(segments);
+        // A Responses call generates from its input as a chat completion does from its messages.
+        boolean generates = segments.get(segments.size() - 1).equals("responses");
+        boolean isJson = body.length > 0 && isJson(contentType, body);
+        BodyFacts facts = isJson ? read(body, v1) : new BodyFacts(null, body.length, -1, false, List.of());
+        long maxTokens = facts.maxTokens > 0 ? facts.maxTokens : DEFAULT_MAX_TOKENS;
+        long estimate = Math.max(1, facts.promptChars / 4 + (facts.completion || generates ? maxTokens : 0));
         if (segments.size() > 2 && segments.get(0).equals("openai") && segments.get(1).equals("deployments")) {
-            return new RequestFacts(segments.get(2), estimate);
+            return new RequestFacts(segments.get(2), estimate, facts.refs);
         }
-        if (v1 && json) {
-            if (facts.model == null || facts.model.isBlank()) {
-                throw new BadRequestException(400, "missing_model", "A request to /openai/v1/ needs a \"model\" field "
-                        + "in its JSON body naming the deployment, such as {\"model\": \"chat\", ...}.");
-            }
-            return new RequestFacts(facts.model, estimate);
+        if (!v1 || !modelCall) {
+            return new RequestFacts("", estimate, facts.refs);
         }
-        return new RequestFacts("", estimate);
+        String model = isJson ? facts.model : multipart.model(contentType, body);
+        if (model == null || model.isBlank()) {
+            throw new BadRequestException(400, "missing_model", isJson || body.length == 0
+                    ? "A model call under /openai/v1/ needs a \"model\" field in its JSON body naming the deployment, "
+                            + "such as {\"model\": \"chat\", ...}."
+                    : "A model call under /openai/v1/ needs a \"model\" field naming the deployment: in a multipart "
+                            + "form, a part named \"model\"; otherwise a JSON body with \"model\".");
+        }
+        return new RequestFacts(model, estimate, facts.refs);
     }
 
     /**
      * @param completion whether the request generates tokens (it has messages or a prompt), so that
      *                   {@code max_tokens} counts
      */
-    private record BodyFacts(String model, long promptChars, long maxTokens, boolean completion) {}
+    private record BodyFacts(String model, long promptChars, long maxTokens, boolean completion, List<ObjectRef> refs) {}
 
     private BodyFacts read(byte[] body, boolean strict) throws BadRequestException {
         String model = null;
         long promptChars = 0;
         long maxTokens = -1;
         boolean completion = false;
+        List<ObjectRef> refs = new ArrayList<>(0);
         try (JsonParser parser = json.createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IOException("not a JSON object");
@@ -66,31 +105,41 @@ final class RequestInspector {
                 JsonToken value = parser.nextToken();
                 switch (field) {
                     case "model" -> model = value == JsonToken.VALUE_STRING ? parser.getText() : null;
-                    case "max_tokens", "max_completion_tokens" -> {
+                    case "max_tokens", "max_completion_tokens", "max_output_tokens" -> {
                         if (value == JsonToken.VALUE_NUMBER_INT) {
                             maxTokens = parser.getLongValue();
                         }
                     }
                     case "messages", "prompt" -> {
                         completion = true;
-                        promptChars += textLength(parser, value);
+                        promptChars += walk(parser, value, refs);
                     }
-                    case "input" -> promptChars += textLength(parser, value);
-                    default -> parser.skipChildren();
+                    case "input", "instructions" -> promptChars += walk(parser, value, refs);
+                    default -> {
+                        ObjectKind kind = REF_FIELDS.get(field);
+                        if (kind != null) {
+                            collect(parser, value, kind, refs);
+                        } else {
+                            walk(parser, value, refs);
+                        }
+                    }
                 }
             }
-            return new BodyFacts(model, promptChars, maxTokens, completion);
+            return new BodyFacts(model, promptChars, maxTokens, completion, List.copyOf(refs));
         } catch (IOException e) {
             if (strict) {
                 throw invalidJson();
             }
             // A deployment-path call names its target in the path; a broken body is the backend's to refuse.
-            return new BodyFacts(null, body.length, -1, false);
+            return new BodyFacts(null, body.length, -1, false, List.of());
         }
     }
 
-    /** Characters of every string inside the current value, which the parser is positioned on. */
-    private static long textLength(JsonParser parser, JsonToken value) throws IOException {
+    /**
+     * Walks the current value, which the parser is positioned on, to its end: returns the characters
+     * of every string inside it, and collects the objects named by fields within it.
+     */
+    private static long walk(JsonParser parser, JsonToken value, List<ObjectRef> refs) throws IOException {
         if (value == JsonToken.VALUE_STRING) {
             return parser.getTextLength();
         }
@@ -108,16 +157,73 @@ final class RequestInspector {
                 case START_ARRAY, START_OBJECT -> depth++;
                 case END_ARRAY, END_OBJECT -> depth--;
                 case VALUE_STRING -> chars += parser.getTextLength();
+                case FIELD_NAME -> {
+                    ObjectKind kind = REF_FIELDS.get(parser.currentName());
+                    if (kind != null) {
+                        chars += collect(parser, parser.nextToken(), kind, refs);
+                    }
+                }
                 default -> { }
             }
         }
         return chars;
     }
 
+    /** A reference field's value: an id, a list of ids, or an object with an {@code id} (a Responses conversation). */
+    private static long collect(JsonParser parser, JsonToken value, ObjectKind kind, List<ObjectRef> refs) throws IOException {
+        if (value == JsonToken.VALUE_STRING) {
+            add(refs, kind, parser.getText());
+            return parser.getTextLength();
+        }
+        if (value == JsonToken.START_ARRAY) {
+            long chars = 0;
+            JsonToken token;
+            while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                if (token == null) {
+                    throw new IOException("unexpected end of JSON");
+                }
+                if (token == JsonToken.VALUE_STRING) {
+                    add(refs, kind, parser.getText());
+                    chars += parser.getTextLength();
+                } else {
+                    chars += walk(parser, token, refs);
+                }
+            }
+            return chars;
+        }
+        if (value == JsonToken.START_OBJECT) {
+            long chars = 0;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                boolean id = parser.currentName().equals("id");
+                JsonToken inner = parser.nextToken();
+                if (id && inner == JsonToken.VALUE_STRING) {
+                    add(refs, kind, parser.getText());
+                    chars += parser.getTextLength();
+                } else {
+                    chars += walk(parser, inner, refs);
+                }
+            }
+            return chars;
+        }
+        return 0;
+    }
+
+    private static void add(List<ObjectRef> refs, ObjectKind kind, String id) {
+        if (!id.isBlank() && refs.size() < MAX_REFS) {
+            ObjectRef ref = new ObjectRef(kind, id);
+            if (!refs.contains(ref)) {
+                refs.add(ref);
+            }
+        }
+    }
+
     /** By its content type, or by its first character, since some clients send JSON with a form content type. */
     private static boolean isJson(String contentType, byte[] body) {
         if (contentType != null && contentType.toLowerCase(Locale.ROOT).contains("json")) {
             return true;
+        }
+        if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("multipart/")) {
+            return false;
         }
         for (byte b : body) {
             if (!Character.isWhitespace(b)) {

@@ -44,26 +44,25 @@ class ReplayPolicyTest {
     }
 
     @Test
-    void deleteBrokenOffAfterBeingSentGets502AndIsNotSentToAnotherAccount() {
+    void vectorStoreCreateBrokenOffAfterBeingSentGets502AndIsNotSentToAnotherAccount() {
         raw = servers.raw(RawBackend.Behaviour.RESET_BEFORE_HEADERS);
         RunningProxy proxy = proxyWithFirst(raw.url());
 
-        HttpResponse<String> response = proxy.send(proxy.request("/openai/files/file-abc?api-version=2024-10-21").DELETE().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = proxy.post("/openai/v1/vector_stores", "{\"name\":\"docs\"}");
 
         assertThat(response.statusCode()).isEqualTo(502);
         assertThat(second.traffic().calls()).isZero();
     }
 
     @Test
-    void batchCreateThatGot500IsAnsweredWithThatErrorAndNotSentToAnotherAccount() {
+    void assistantCreateThatGot500IsAnsweredWithThatErrorAndNotSentToAnotherAccount() {
         try (ScriptedBackend failing = new ScriptedBackend(n -> new ScriptedBackend.Reply(500, java.util.Map.of(),
                 "{\"error\":{\"code\":\"500\",\"message\":\"failed while creating\"}}"))) {
             second = servers.account();
             RunningProxy proxy = servers.proxy().backend("first", failing.url(), 1, "k").backend("second", second, 2).start();
 
-            HttpResponse<String> response = proxy.post("/openai/batches?api-version=2024-10-21",
-                    "{\"input_file_id\":\"file-abc\",\"endpoint\":\"/chat/completions\",\"completion_window\":\"24h\"}");
+            HttpResponse<String> response = proxy.post("/openai/assistants?api-version=2024-05-01-preview",
+                    "{\"model\":\"chat\",\"name\":\"helper\"}");
 
             assertThat(response.statusCode()).isEqualTo(500);
             assertThat(response.body()).contains("failed while creating");

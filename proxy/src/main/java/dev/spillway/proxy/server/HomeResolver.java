@@ -1,0 +1,104 @@
+package dev.spillway.proxy.server;
+
+import dev.spillway.proxy.forward.UpstreamResult;
+import dev.spillway.proxy.observe.ProxyMetrics;
+import dev.spillway.proxy.observe.ProxyMetrics.HomeLookupResult;
+import dev.spillway.proxy.route.ObjectAffinity;
+import dev.spillway.proxy.route.ObjectRef;
+import dev.spillway.proxy.state.ObjectHomes;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Decides which account a request about objects must go to: the one remembered for the first
+ * object it names that is remembered at all, else the one a {@link HomeLookup} finds for its first
+ * object. Only one object is looked up however many the request names, so a request costs at most
+ * one lookup per account; the account then judges the rest. Also remembers the homes of objects as
+ * answers create them, and forgets deleted ones.
+ */
+final class HomeResolver {
+
+    /** Where the request goes, or what the client gets instead. */
+    sealed interface Resolution {
+        record Home(String backend) implements Resolution {}
+
+        /** No account holds the object: relay this account's own answer (its 404). */
+        record NotFound(UpstreamResult.Response answer, String backend) implements Resolution {}
+
+        record Refused(ErrorAnswer answer) implements Resolution {}
+    }
+
+    private final ObjectHomes homes;
+    private final HomeLookup lookup;
+    private final ProxyMetrics metrics;
+    private final Set<String> backends;
+
+    /** @param backends the configured backends' names: a remembered home that is not one of them is ignored */
+    HomeResolver(ObjectHomes homes, HomeLookup lookup, ProxyMetrics metrics, Set<String> backends) {
+        this.homes = homes;
+        this.lookup = lookup;
+        this.metrics = metrics;
+        this.backends = Set.copyOf(backends);
+    }
+
+    void resolve(ObjectAffinity affinity, Consumer<Resolution> done) {
+        String home = null;
+        ObjectRef homeRef = null;
+        for (ObjectRef ref : affinity.named()) {
+            Optional<String> remembered = homes.homeOf(ref.id()).filter(backends::contains);
+            if (remembered.isEmpty()) {
+                continue;
+            }
+            if (home == null) {
+                home = remembered.get();
+                homeRef = ref;
+            } else if (!home.equals(remembered.get())) {
+                metrics.homeLookup(HomeLookupResult.CONFLICT);
+                done.accept(new Resolution.Refused(ErrorAnswer.of(400, "objects_in_different_accounts",
+                        "This request names '" + homeRef.id() + "' and '" + ref.id() + "', which live in different Azure OpenAI "
+                        + "accounts behind this proxy, so no account can serve it. Use objects created in the same account: "
+                        + "create the later ones in a request that names the earlier.")));
+                return;
+            }
+        }
+        if (home != null) {
+            metrics.homeLookup(HomeLookupResult.CACHED);
+            done.accept(new Resolution.Home(home));
+            return;
+        }
+        ObjectRef first = affinity.named().get(0);
+        lookup.find(affinity, first, outcome -> {
+            switch (outcome) {
+                case HomeLookup.Outcome.Home found -> {
+                    homes.remember(first.id(), found.backend());
+                    metrics.homeLookup(HomeLookupResult.FOUND);
+                    done.accept(new Resolution.Home(found.backend()));
+                }
+                case HomeLookup.Outcome.Nowhere nowhere -> {
+                    metrics.homeLookup(HomeLookupResult.NOT_FOUND);
+                    done.accept(new Resolution.NotFound(nowhere.answer(), nowhere.backend()));
+                }
+                case HomeLookup.Outcome.Unreachable unreachable -> {
+                    metrics.homeLookup(HomeLookupResult.UNREACHABLE);
+                    long seconds = Math.max(1, (unreachable.retryAfterMillis() + 999) / 1000);
+                    done.accept(new Resolution.Refused(ErrorAnswer.of(503, "object_home_unreachable",
+                            "Could not tell which Azure OpenAI account holds '" + first.id() + "': no account that answered "
+                            + "has it, and " + String.join(", ", unreachable.backends()) + " could not be asked. The request "
+                            + "was sent nowhere. Retry after " + seconds + " seconds.")
+                            .withHeader("Retry-After", Long.toString(seconds))));
+                }
+            }
+        });
+    }
+
+    /** An answer created this object in this backend's account. */
+    void created(String objectId, String backend) {
+        homes.remember(objectId, backend);
+        metrics.homeLearned();
+    }
+
+    void deleted(String objectId) {
+        homes.forget(objectId);
+    }
+}
