@@ -40,7 +40,8 @@ public final class Simulator implements AutoCloseable {
         options.deployments().forEach((name, tpm) -> quotas.put(name, new DeploymentQuota(tpm, clock)));
         Faults faults = new Faults();
         Traffic traffic = new Traffic();
-        AccountHandler handler = new AccountHandler(options, Map.copyOf(quotas), faults, traffic, new ObjectMapper(), clock);
+        ModelGate gate = new ModelGate(options, Map.copyOf(quotas), faults, traffic, clock);
+        AccountHandler handler = new AccountHandler(options, gate, faults, traffic, new ObjectMapper());
         Javalin app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;
