@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.spillway.simulator.api.Answer;
 import dev.spillway.simulator.api.ApiErrors;
 import dev.spillway.simulator.api.Completions;
+import dev.spillway.simulator.api.ObjectApi;
+import dev.spillway.simulator.api.ObjectCall;
+import dev.spillway.simulator.api.Responses;
 import dev.spillway.simulator.quota.CostEstimate;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -31,13 +34,19 @@ final class AccountHandler {
     private final Traffic traffic;
     private final ObjectMapper json;
     private final ModelGate gate;
+    private final Responses responses;
+    /** By collection: {@code responses}, {@code files}, {@code batches}, {@code models}. */
+    private final Map<String, ObjectApi> objectApis;
     private final AnswerWriter writer;
     private final Completions completions;
     private final CostEstimate costs;
 
-    AccountHandler(SimulatorOptions options, ModelGate gate, Faults faults, Traffic traffic, ObjectMapper json) {
+    AccountHandler(SimulatorOptions options, ModelGate gate, Responses responses, Map<String, ObjectApi> objectApis, Faults faults,
+                   Traffic traffic, ObjectMapper json) {
         this.options = options;
         this.gate = gate;
+        this.responses = responses;
+        this.objectApis = Map.copyOf(objectApis);
         this.faults = faults;
         this.traffic = traffic;
         this.json = json;
@@ -58,9 +67,10 @@ final class AccountHandler {
                     + "Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.");
         }
         return switch (Target.of(ctx.method().name(), ctx.path())) {
-            case Target.ModelCall call when call.operation() != Operation.RESPONSES -> modelCall(ctx, call, body);
-            case Target.ModelCall call -> ApiErrors.resourceNotFound();
-            case Target.ObjectCall call -> ApiErrors.resourceNotFound();
+            case Target.ModelCall call -> modelCall(ctx, call, body);
+            case Target.ObjectCall call -> objectApis.getOrDefault(call.collection(), unknown -> ApiErrors.resourceNotFound())
+                    .handle(new ObjectCall(ctx.method().name(), call.rest(), ctx.queryParamMap(), Optional.ofNullable(ctx.contentType()),
+                            body));
             case Target.Unknown unknown -> ApiErrors.resourceNotFound();
         };
     }
@@ -80,14 +90,31 @@ final class AccountHandler {
             return ApiErrors.azure(400, "BadRequest", "you must provide a model parameter");
         }
         Operation operation = call.operation();
-        long cost = operation == Operation.CHAT ? costs.chatCost(request) : costs.embeddingCost(request);
+        long cost = switch (operation) {
+            case CHAT -> costs.chatCost(request);
+            case EMBEDDINGS -> costs.embeddingCost(request);
+            case RESPONSES -> costs.responseCost(request);
+        };
         ModelGate.Outcome outcome = gate.enter(deployment, operation, cost, Optional.ofNullable(ctx.queryParam("api-version")));
         if (outcome instanceof ModelGate.Outcome.Refused refused) {
             return refused.answer();
         }
         Map<String, String> quotaHeaders = ((ModelGate.Outcome.Admitted) outcome).quotaHeaders();
-        Answer answer = operation == Operation.CHAT ? chat(deployment, request) : embeddings(deployment, request);
+        Answer answer = switch (operation) {
+            case CHAT -> chat(deployment, request);
+            case EMBEDDINGS -> embeddings(deployment, request);
+            case RESPONSES -> response(deployment, request);
+        };
         return answer.withHeaders(quotaHeaders);
+    }
+
+    private Answer response(String model, JsonNode request) throws InterruptedException {
+        List<String> tokens = completions.answerTokens(answerLength(request));
+        Answer answer = responses.create(request, model, tokens, costs.promptTokens(request));
+        if (answer.status() == 200 && answer.body() instanceof Answer.Json) {
+            generate(tokens.size());
+        }
+        return answer;
     }
 
     private Answer chat(String model, JsonNode request) throws InterruptedException {

@@ -1,6 +1,10 @@
 package dev.spillway.simulator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spillway.simulator.api.AccountObjects;
+import dev.spillway.simulator.api.Models;
+import dev.spillway.simulator.api.ObjectApi;
+import dev.spillway.simulator.api.Responses;
 import dev.spillway.simulator.quota.DeploymentQuota;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -15,7 +19,8 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * One simulated Azure OpenAI account on a local port. Start it from a test with
  * {@code Simulator.start(SimulatorOptions.defaults())}, point the proxy at {@link #url()}, then read
- * {@link #traffic()} and flip {@link #faults()}.
+ * {@link #traffic()} and flip {@link #faults()}. Each account holds its own objects (responses,
+ * files, batches) in memory: an id handed out by one is unknown to every other.
  */
 public final class Simulator implements AutoCloseable {
 
@@ -41,7 +46,12 @@ public final class Simulator implements AutoCloseable {
         Faults faults = new Faults();
         Traffic traffic = new Traffic();
         ModelGate gate = new ModelGate(options, Map.copyOf(quotas), faults, traffic, clock);
-        AccountHandler handler = new AccountHandler(options, gate, faults, traffic, new ObjectMapper());
+        AccountObjects objects = new AccountObjects();
+        Responses responses = new Responses(objects, clock);
+        Map<String, ObjectApi> objectApis = Map.of(
+                "responses", responses,
+                "models", new Models(options.deployments().keySet(), clock.instant().getEpochSecond()));
+        AccountHandler handler = new AccountHandler(options, gate, responses, objectApis, faults, traffic, new ObjectMapper());
         Javalin app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;

@@ -1,0 +1,31 @@
+package dev.spillway.simulator.api;
+
+/**
+ * The objects one simulated account holds: responses, files and batches, each in its own bounded
+ * store. One per {@code Simulator}: an object created in one account exists there only, as on
+ * Azure, where a response, file or batch lives in the resource that created it.
+ */
+public final class AccountObjects {
+
+    /** Per kind; enough for any test, small enough that a long benchmark cannot grow without bound. */
+    public static final int DEFAULT_CAPACITY = 10_000;
+
+    private final Ids ids = new Ids();
+    private final ObjectStore<StoredResponse> responses;
+
+    public AccountObjects() {
+        this(DEFAULT_CAPACITY);
+    }
+
+    public AccountObjects(int capacityPerKind) {
+        this.responses = new ObjectStore<>(capacityPerKind);
+    }
+
+    public Ids ids() {
+        return ids;
+    }
+
+    public ObjectStore<StoredResponse> responses() {
+        return responses;
+    }
+}
