@@ -2,6 +2,7 @@ package dev.spillway.simulator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spillway.simulator.api.AccountObjects;
+import dev.spillway.simulator.api.Files;
 import dev.spillway.simulator.api.Models;
 import dev.spillway.simulator.api.ObjectApi;
 import dev.spillway.simulator.api.Responses;
@@ -41,6 +42,7 @@ public final class Simulator implements AutoCloseable {
     }
 
     public static Simulator start(SimulatorOptions options, InstantSource clock) {
+        ObjectMapper json = new ObjectMapper();
         Map<String, DeploymentQuota> quotas = new HashMap<>();
         options.deployments().forEach((name, tpm) -> quotas.put(name, new DeploymentQuota(tpm, clock)));
         Faults faults = new Faults();
@@ -50,8 +52,9 @@ public final class Simulator implements AutoCloseable {
         Responses responses = new Responses(objects, clock);
         Map<String, ObjectApi> objectApis = Map.of(
                 "responses", responses,
+                "files", new Files(objects, clock),
                 "models", new Models(options.deployments().keySet(), clock.instant().getEpochSecond()));
-        AccountHandler handler = new AccountHandler(options, gate, responses, objectApis, faults, traffic, new ObjectMapper());
+        AccountHandler handler = new AccountHandler(options, gate, responses, objectApis, faults, traffic, json);
         Javalin app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;

@@ -12,6 +12,7 @@ public final class AccountObjects {
 
     private final Ids ids = new Ids();
     private final ObjectStore<StoredResponse> responses;
+    private final ObjectStore<StoredFile> files;
 
     public AccountObjects() {
         this(DEFAULT_CAPACITY);
@@ -19,6 +20,7 @@ public final class AccountObjects {
 
     public AccountObjects(int capacityPerKind) {
         this.responses = new ObjectStore<>(capacityPerKind);
+        this.files = new ObjectStore<>(capacityPerKind);
     }
 
     public Ids ids() {
@@ -27,5 +29,9 @@ public final class AccountObjects {
 
     public ObjectStore<StoredResponse> responses() {
         return responses;
+    }
+
+    public ObjectStore<StoredFile> files() {
+        return files;
     }
 }
