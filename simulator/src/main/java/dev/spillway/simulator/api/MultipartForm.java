@@ -7,10 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.eclipse.jetty.http.MultiPart;
 import org.eclipse.jetty.http.MultiPartFormData;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Promise;
 
 /**
  * A {@code multipart/form-data} body read with Jetty's own parser, from the bytes the handler has
@@ -41,7 +43,10 @@ final class MultipartForm {
         // Every part in memory: the account keeps uploads in memory anyway, and no temporary files are left behind.
         parser.setMaxMemoryFileSize(-1);
         parser.setUseFilesForPartsWithoutFileName(false);
-        try (MultiPartFormData.Parts parts = parser.parse(Content.Source.from(ByteBuffer.wrap(body))).get()) {
+        CompletableFuture<MultiPartFormData.Parts> parsed = new CompletableFuture<>();
+        // The whole body is at hand: waiting for the parse waits on no network.
+        parser.parse(Content.Source.from(ByteBuffer.wrap(body)), Promise.Invocable.toPromise(parsed));
+        try (MultiPartFormData.Parts parts = parsed.get()) {
             Map<String, Field> fields = new LinkedHashMap<>();
             for (MultiPart.Part part : parts) {
                 if (part.getName() != null && !fields.containsKey(part.getName())) {
