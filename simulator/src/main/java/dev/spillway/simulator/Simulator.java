@@ -2,6 +2,7 @@ package dev.spillway.simulator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.spillway.simulator.api.AccountObjects;
+import dev.spillway.simulator.api.Batches;
 import dev.spillway.simulator.api.Files;
 import dev.spillway.simulator.api.Models;
 import dev.spillway.simulator.api.ObjectApi;
@@ -53,6 +54,7 @@ public final class Simulator implements AutoCloseable {
         Map<String, ObjectApi> objectApis = Map.of(
                 "responses", responses,
                 "files", new Files(objects, clock),
+                "batches", new Batches(objects, json, clock),
                 "models", new Models(options.deployments().keySet(), clock.instant().getEpochSecond()));
         AccountHandler handler = new AccountHandler(options, gate, responses, objectApis, faults, traffic, json);
         Javalin app = Javalin.create(config -> {

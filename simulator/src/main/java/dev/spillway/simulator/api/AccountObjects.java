@@ -13,6 +13,7 @@ public final class AccountObjects {
     private final Ids ids = new Ids();
     private final ObjectStore<StoredResponse> responses;
     private final ObjectStore<StoredFile> files;
+    private final ObjectStore<StoredBatch> batches;
 
     public AccountObjects() {
         this(DEFAULT_CAPACITY);
@@ -21,6 +22,7 @@ public final class AccountObjects {
     public AccountObjects(int capacityPerKind) {
         this.responses = new ObjectStore<>(capacityPerKind);
         this.files = new ObjectStore<>(capacityPerKind);
+        this.batches = new ObjectStore<>(capacityPerKind);
     }
 
     public Ids ids() {
@@ -33,5 +35,9 @@ public final class AccountObjects {
 
     public ObjectStore<StoredFile> files() {
         return files;
+    }
+
+    public ObjectStore<StoredBatch> batches() {
+        return batches;
     }
 }
