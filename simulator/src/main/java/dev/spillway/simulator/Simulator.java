@@ -1,6 +1,12 @@
 package dev.spillway.simulator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spillway.simulator.api.AccountObjects;
+import dev.spillway.simulator.api.Batches;
+import dev.spillway.simulator.api.Files;
+import dev.spillway.simulator.api.Models;
+import dev.spillway.simulator.api.ObjectApi;
+import dev.spillway.simulator.api.Responses;
 import dev.spillway.simulator.quota.DeploymentQuota;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -15,7 +21,8 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * One simulated Azure OpenAI account on a local port. Start it from a test with
  * {@code Simulator.start(SimulatorOptions.defaults())}, point the proxy at {@link #url()}, then read
- * {@link #traffic()} and flip {@link #faults()}.
+ * {@link #traffic()} and flip {@link #faults()}. Each account holds its own objects (responses,
+ * files, batches) in memory: an id handed out by one is unknown to every other.
  */
 public final class Simulator implements AutoCloseable {
 
@@ -36,11 +43,20 @@ public final class Simulator implements AutoCloseable {
     }
 
     public static Simulator start(SimulatorOptions options, InstantSource clock) {
+        ObjectMapper json = new ObjectMapper();
         Map<String, DeploymentQuota> quotas = new HashMap<>();
         options.deployments().forEach((name, tpm) -> quotas.put(name, new DeploymentQuota(tpm, clock)));
         Faults faults = new Faults();
         Traffic traffic = new Traffic();
-        AccountHandler handler = new AccountHandler(options, Map.copyOf(quotas), faults, traffic, new ObjectMapper(), clock);
+        ModelGate gate = new ModelGate(options, Map.copyOf(quotas), faults, traffic, clock);
+        AccountObjects objects = new AccountObjects();
+        Responses responses = new Responses(objects, clock);
+        Map<String, ObjectApi> objectApis = Map.of(
+                "responses", responses,
+                "files", new Files(objects, clock),
+                "batches", new Batches(objects, json, clock),
+                "models", new Models(options.deployments().keySet(), clock.instant().getEpochSecond()));
+        AccountHandler handler = new AccountHandler(options, gate, responses, objectApis, faults, traffic, json);
         Javalin app = Javalin.create(config -> {
             config.concurrency.useVirtualThreads = true;
             config.http.compressionStrategy = CompressionStrategy.NONE;

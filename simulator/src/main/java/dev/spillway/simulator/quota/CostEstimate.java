@@ -32,17 +32,29 @@ public final class CostEstimate {
         }
         chars += textLength(request.path("input"));
         chars += textLength(request.path("prompt"));
+        chars += textLength(request.path("instructions"));
         return Math.max(1, chars / 4);
     }
 
+    /** The completion tokens a request allows: {@code max_completion_tokens}, {@code max_tokens} or (Responses) {@code max_output_tokens}. */
     public long maxTokens(JsonNode request) {
-        JsonNode max = request.has("max_completion_tokens") ? request.get("max_completion_tokens") : request.get("max_tokens");
+        JsonNode max = request.has("max_completion_tokens") ? request.get("max_completion_tokens")
+                : request.has("max_output_tokens") ? request.get("max_output_tokens") : request.get("max_tokens");
         return max != null && max.canConvertToLong() && max.asLong() > 0 ? max.asLong() : defaultMaxTokens;
     }
 
     public long chatCost(JsonNode request) {
         long prompt = promptTokens(request) + (long) TOKENS_PER_MESSAGE * request.path("messages").size() + REPLY_PRIMING;
         return prompt + maxTokens(request) * completions(request);
+    }
+
+    /**
+     * A Responses call: its input (and instructions) at four characters a token plus the output it
+     * may use, as a chat completion is charged, without the chat format's per-message overhead,
+     * which the Responses input has no fixed shape for.
+     */
+    public long responseCost(JsonNode request) {
+        return promptTokens(request) + maxTokens(request);
     }
 
     public long embeddingCost(JsonNode request) {
@@ -62,7 +74,8 @@ public final class CostEstimate {
         long length = 0;
         if (node.isArray()) {
             for (JsonNode part : node) {
-                length += part.isTextual() ? part.asText().length() : textLength(part.path("text"));
+                // A chat content part has "text"; a Responses input item has "content", a string or parts.
+                length += part.isTextual() ? part.asText().length() : textLength(part.path("text")) + textLength(part.path("content"));
             }
         }
         return length;
