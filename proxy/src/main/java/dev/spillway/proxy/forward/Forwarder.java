@@ -56,8 +56,7 @@ public final class Forwarder implements AutoCloseable {
         http.setUseOutputDirectByteBuffers(false);
         http.setResponseBufferSize(8 * 1024);
         http.setUserAgentField(null);
-        // Pass bodies through as the backend encoded them, and keep no cookies between clients.
-        http.getContentDecoderFactories().clear();
+        // Keep no cookies between clients.
         http.setHttpCookieStore(new HttpCookieStore.Empty());
         io.lendTo(http);
         try {
@@ -70,6 +69,9 @@ public final class Forwarder implements AutoCloseable {
         // answers (100, 102, 103) are the exception: without their handlers an exchange that receives one
         // never reaches its final answer, so they are put back to pass over them.
         http.getProtocolHandlers().clear();
+        // Pass bodies through as the backend encoded them: start-up installs the decoders found on the
+        // class path (gzip), which would add Accept-Encoding to every request and decode the answers.
+        http.getContentDecoderFactories().clear();
         http.getProtocolHandlers().put(new ContinueProtocolHandler());
         http.getProtocolHandlers().put(new ProcessingProtocolHandler());
         http.getProtocolHandlers().put(new EarlyHintsProtocolHandler());
@@ -81,6 +83,14 @@ public final class Forwarder implements AutoCloseable {
      * the failure, at most the headers timeout later.
      */
     public void send(Endpoint endpoint, UpstreamRequest request, Consumer<UpstreamResult> outcome) {
+        send(endpoint, request, null, outcome);
+    }
+
+    /**
+     * As {@link #send(Endpoint, UpstreamRequest, Consumer)}, for a short exchange that must end,
+     * body and all, within {@code total}; returns what abandons it early.
+     */
+    public Runnable send(Endpoint endpoint, UpstreamRequest request, Duration total, Consumer<UpstreamResult> outcome) {
         BackendCredential credential = credentials.get(endpoint.backend().name());
         Request outgoing;
         try {
@@ -94,12 +104,16 @@ public final class Forwarder implements AutoCloseable {
                     });
         } catch (CredentialUnavailableException e) {
             outcome.accept(new UpstreamResult.Failure(UpstreamResult.Kind.CREDENTIAL, e.getMessage(), false));
-            return;
+            return () -> { };
         }
         if (request.body().length > 0) {
             outgoing.body(new BytesRequestContent(request.headers().get("Content-Type"), request.body()));
         }
+        if (total != null) {
+            outgoing.timeout(total.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         new Attempt(outgoing, outcome).send();
+        return () -> outgoing.abort(new java.util.concurrent.CancellationException("no longer needed"));
     }
 
     /**

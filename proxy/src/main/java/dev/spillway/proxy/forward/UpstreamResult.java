@@ -2,6 +2,7 @@ package dev.spillway.proxy.forward;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -54,6 +55,45 @@ public sealed interface UpstreamResult {
         /** Ends the exchange with the backend, and its connection, whatever it was doing. */
         public void abort(Throwable cause) {
             exchange.abort(cause);
+        }
+
+        /**
+         * Reads the start of the body, at most {@code max} bytes, and hands it over; a longer body is
+         * cut off there (its exchange aborted). For short answers the proxy reads itself, such as a
+         * lookup's, which are bounded in time by their exchange's own timeout.
+         */
+        public void readPrefix(int max, Consumer<byte[]> done) {
+            new Runnable() {
+                private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+
+                @Override
+                public void run() {
+                    while (true) {
+                        Content.Chunk chunk = body.read();
+                        if (chunk == null) {
+                            body.demand(this);
+                            return;
+                        }
+                        boolean failed = Content.Chunk.isFailure(chunk);
+                        boolean end = chunk.isLast() || failed;
+                        if (!failed) {
+                            java.nio.ByteBuffer buffer = chunk.getByteBuffer();
+                            int take = Math.min(buffer.remaining(), max - bytes.size());
+                            byte[] copy = new byte[take];
+                            buffer.get(buffer.position(), copy, 0, take);
+                            bytes.writeBytes(copy);
+                        }
+                        chunk.release();
+                        if (end || bytes.size() >= max) {
+                            if (!end) {
+                                abort(new IllegalStateException("read enough of a long body"));
+                            }
+                            done.accept(bytes.toByteArray());
+                            return;
+                        }
+                    }
+                }
+            }.run();
         }
 
         /**

@@ -13,6 +13,7 @@ public enum ObjectKind {
     RESPONSE(Set.of("input_tokens", "compact"), "responses"),
     CONVERSATION("conversations"),
     FILE("files"),
+    /** The Uploads API has no retrieve: an upload's home is known only from the answer that created it. */
     UPLOAD("uploads"),
     BATCH("batches"),
     VECTOR_STORE("vector_stores"),
@@ -44,6 +45,11 @@ public enum ObjectKind {
     /** The collection's path segments, such as {@code [fine_tuning, jobs]}. */
     public List<String> collection() {
         return collection;
+    }
+
+    /** Whether a GET of {@code <collection>/<id>} retrieves the object, without changing anything. */
+    public boolean canBeLookedUp() {
+        return this != UPLOAD;
     }
 
     /** Whether a POST to the collection itself creates an object of this kind, whose id the answer carries. */

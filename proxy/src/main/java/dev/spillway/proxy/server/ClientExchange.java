@@ -6,11 +6,14 @@ import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
 import dev.spillway.proxy.route.Endpoint;
 import dev.spillway.proxy.route.Router;
 import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
@@ -53,6 +56,17 @@ final class ClientExchange {
     void answer(ErrorAnswer answer) {
         status = answer.status();
         ErrorResponses.write(response, Callback.from(this::succeeded, this::failed), answer);
+    }
+
+    /** An answer read whole from an account (a lookup's 404), written as it came, with the proxy's own header. */
+    void answerAsIs(int status, String contentType, byte[] body, HttpField extraHeader) {
+        this.status = status;
+        response.setStatus(status);
+        if (contentType != null) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        }
+        response.getHeaders().put(extraHeader);
+        response.write(true, ByteBuffer.wrap(body), Callback.from(this::succeeded, this::failed));
     }
 
     /** A backend's answer is about to be relayed with this status. */

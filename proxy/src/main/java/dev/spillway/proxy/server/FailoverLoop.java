@@ -157,17 +157,7 @@ final class FailoverLoop {
     /** No account holds the object: the client gets an account's own answer to the lookup, its 404. */
     private void relayNotFound(HomeResolver.Resolution.NotFound notFound) {
         exchange.outcome = RequestOutcome.REJECTED;
-        exchange.relaying(notFound.answer().status());
-        parts.relay().relay(notFound.answer(), exchange.response, new HttpField(BACKEND_HEADER, notFound.backend()), bytes -> { },
-                result -> {
-                    switch (result.ending()) {
-                        case COMPLETE -> exchange.succeeded();
-                        case BROKE_BEFORE_BODY -> exchange.answer(ErrorAnswer.of(502, "backend_unavailable",
-                                "The account's answer to the lookup of '" + affinity.named().get(0).id() + "' broke off. Retry."));
-                        case UPSTREAM_BROKE -> exchange.cutOff(result.cause());
-                        case CLIENT_GONE -> exchange.failed(result.cause());
-                    }
-                });
+        exchange.answerAsIs(notFound.status(), notFound.contentType(), notFound.body(), new HttpField(BACKEND_HEADER, notFound.backend()));
     }
 
     private void answered(RouteDecision.Attempt routed, long sent, UpstreamResult result) {
@@ -225,6 +215,10 @@ final class FailoverLoop {
             return;
         }
         router.succeeded(routed);
+        if (home != null && status == 404) {
+            // Not (or no longer) there: whoever names it next finds its home afresh instead of trusting this one.
+            affinity.named().forEach(ref -> parts.homes().deleted(ref.id()));
+        }
         exchange.attempts.add(new AttemptRecord(endpoint, status, AttemptOutcome.SERVED, toHeaders));
         exchange.outcome = exchange.tried.size() == 1 ? RequestOutcome.SERVED : RequestOutcome.FAILED_OVER;
         relay(attempt, () -> {

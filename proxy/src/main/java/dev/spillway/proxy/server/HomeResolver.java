@@ -1,11 +1,14 @@
 package dev.spillway.proxy.server;
 
-import dev.spillway.proxy.forward.UpstreamResult;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.observe.ProxyMetrics.HomeLookupResult;
 import dev.spillway.proxy.route.ObjectAffinity;
 import dev.spillway.proxy.route.ObjectRef;
 import dev.spillway.proxy.state.ObjectHomes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -23,8 +26,8 @@ final class HomeResolver {
     sealed interface Resolution {
         record Home(String backend) implements Resolution {}
 
-        /** No account holds the object: relay this account's own answer (its 404). */
-        record NotFound(UpstreamResult.Response answer, String backend) implements Resolution {}
+        /** No account holds the object: give the client this account's own answer (its 404). */
+        record NotFound(int status, String contentType, byte[] body, String backend) implements Resolution {}
 
         record Refused(ErrorAnswer answer) implements Resolution {}
     }
@@ -33,6 +36,8 @@ final class HomeResolver {
     private final HomeLookup lookup;
     private final ProxyMetrics metrics;
     private final Set<String> backends;
+    /** Lookups under way, by lookup path, with everyone waiting for each: requests naming the same unknown object share one. */
+    private final Map<String, List<Consumer<HomeLookup.Outcome>>> lookups = new HashMap<>();
 
     /** @param backends the configured backends' names: a remembered home that is not one of them is ignored */
     HomeResolver(ObjectHomes homes, HomeLookup lookup, ProxyMetrics metrics, Set<String> backends) {
@@ -67,8 +72,16 @@ final class HomeResolver {
             done.accept(new Resolution.Home(home));
             return;
         }
-        ObjectRef first = affinity.named().get(0);
-        lookup.find(affinity, first, outcome -> {
+        ObjectRef first = affinity.named().stream().filter(ref -> ref.kind().canBeLookedUp()).findFirst().orElse(null);
+        if (first == null) {
+            ObjectRef unknown = affinity.named().get(0);
+            metrics.homeLookup(HomeLookupResult.NOT_FOUND);
+            done.accept(new Resolution.Refused(ErrorAnswer.of(404, "object_home_unknown", "This proxy replica did not see '"
+                    + unknown.id() + "' created, and the Uploads API has no call to look an upload up with. Send an upload's "
+                    + "requests through the replica that created it, or create the upload again.")));
+            return;
+        }
+        find(affinity, first, outcome -> {
             switch (outcome) {
                 case HomeLookup.Outcome.Home found -> {
                     homes.remember(first.id(), found.backend());
@@ -77,7 +90,7 @@ final class HomeResolver {
                 }
                 case HomeLookup.Outcome.Nowhere nowhere -> {
                     metrics.homeLookup(HomeLookupResult.NOT_FOUND);
-                    done.accept(new Resolution.NotFound(nowhere.answer(), nowhere.backend()));
+                    done.accept(new Resolution.NotFound(nowhere.status(), nowhere.contentType(), nowhere.body(), nowhere.backend()));
                 }
                 case HomeLookup.Outcome.Unreachable unreachable -> {
                     metrics.homeLookup(HomeLookupResult.UNREACHABLE);
@@ -89,6 +102,31 @@ final class HomeResolver {
                             .withHeader("Retry-After", Long.toString(seconds))));
                 }
             }
+        });
+    }
+
+    /** Joins the lookup of this object under way, or starts one. */
+    private void find(ObjectAffinity affinity, ObjectRef ref, Consumer<HomeLookup.Outcome> outcome) {
+        String key = affinity.lookupPath(ref);
+        boolean start;
+        synchronized (lookups) {
+            List<Consumer<HomeLookup.Outcome>> waiting = lookups.get(key);
+            start = waiting == null;
+            if (start) {
+                waiting = new ArrayList<>(2);
+                lookups.put(key, waiting);
+            }
+            waiting.add(outcome);
+        }
+        if (!start) {
+            return;
+        }
+        lookup.find(affinity, ref, result -> {
+            List<Consumer<HomeLookup.Outcome>> waiting;
+            synchronized (lookups) {
+                waiting = lookups.remove(key);
+            }
+            waiting.forEach(waiter -> waiter.accept(result));
         });
     }
 

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Reads what routing needs from a request: which deployment it is for (throttling is per
@@ -43,6 +45,18 @@ final class RequestInspector {
             "validation_file", ObjectKind.FILE,
             "vector_store_ids", ObjectKind.VECTOR_STORE,
             "assistant_id", ObjectKind.ASSISTANT);
+
+    /**
+     * What the services' ids look like ({@code resp_…}, {@code file-…}, {@code vs_…}, {@code assistant-…}):
+     * anything else cannot name an object, and is left for the account to refuse rather than looked up.
+     */
+    private static final Pattern OBJECT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}");
+    /**
+     * Where clients put names of their own (metadata maps, function and JSON schemas): a key there
+     * that happens to be called {@code file_id} or {@code conversation} names nothing in the account.
+     */
+    private static final Set<String> CLIENT_DEFINED = Set.of("metadata", "parameters", "schema", "json_schema", "properties",
+            "input_schema", "response_format", "format", "arguments", "user", "prompt_cache_key");
 
     private final JsonFactory json = new JsonFactory();
     private final MultipartModel multipart = new MultipartModel();
@@ -119,6 +133,8 @@ final class RequestInspector {
                         ObjectKind kind = REF_FIELDS.get(field);
                         if (kind != null) {
                             collect(parser, value, kind, refs);
+                        } else if (CLIENT_DEFINED.contains(field)) {
+                            parser.skipChildren();
                         } else {
                             walk(parser, value, refs);
                         }
@@ -158,11 +174,36 @@ final class RequestInspector {
                 case END_ARRAY, END_OBJECT -> depth--;
                 case VALUE_STRING -> chars += parser.getTextLength();
                 case FIELD_NAME -> {
-                    ObjectKind kind = REF_FIELDS.get(parser.currentName());
+                    String name = parser.currentName();
+                    ObjectKind kind = REF_FIELDS.get(name);
                     if (kind != null) {
                         chars += collect(parser, parser.nextToken(), kind, refs);
+                    } else if (CLIENT_DEFINED.contains(name)) {
+                        JsonToken inner = parser.nextToken();
+                        // A schema's text still reaches the model, so it still counts toward the prompt's size.
+                        chars += inner == JsonToken.START_OBJECT || inner == JsonToken.START_ARRAY ? textOnly(parser)
+                                : inner == JsonToken.VALUE_STRING ? parser.getTextLength() : 0;
                     }
                 }
+                default -> { }
+            }
+        }
+        return chars;
+    }
+
+    /** Characters of the strings in the object or array the parser has just entered, to its end; names nothing. */
+    private static long textOnly(JsonParser parser) throws IOException {
+        long chars = 0;
+        int depth = 1;
+        while (depth > 0) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                throw new IOException("unexpected end of JSON");
+            }
+            switch (token) {
+                case START_ARRAY, START_OBJECT -> depth++;
+                case END_ARRAY, END_OBJECT -> depth--;
+                case VALUE_STRING -> chars += parser.getTextLength();
                 default -> { }
             }
         }
@@ -209,7 +250,7 @@ final class RequestInspector {
     }
 
     private static void add(List<ObjectRef> refs, ObjectKind kind, String id) {
-        if (!id.isBlank() && refs.size() < MAX_REFS) {
+        if (OBJECT_ID.matcher(id).matches() && refs.size() < MAX_REFS) {
             ObjectRef ref = new ObjectRef(kind, id);
             if (!refs.contains(ref)) {
                 refs.add(ref);

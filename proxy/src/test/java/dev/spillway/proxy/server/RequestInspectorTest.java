@@ -151,4 +151,19 @@ class RequestInspectorTest {
                 "multipart/form-data; boundary=xyz", form.getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(BadRequestException.class).hasMessageContaining("multipart");
     }
+
+    @Test
+    void keysInTheClientsOwnMapsAndSchemasNameNothing() throws Exception {
+        String body = "{\"model\":\"chat\",\"input\":\"x\",\"metadata\":{\"conversation\":\"ticket-42\",\"file_id\":\"crm-7\"},"
+                + "\"tools\":[{\"type\":\"function\",\"name\":\"f\",\"parameters\":{\"properties\":{\"file_id\":{\"type\":\"string\"}}}}]}";
+
+        assertThat(inspect("/openai/v1/responses", body).bodyRefs()).isEmpty();
+    }
+
+    @Test
+    void valuesThatNoServiceGivesOutAsIdsNameNothing() throws Exception {
+        String body = "{\"input_file_id\":\"..\",\"file_ids\":[\".\",\"a/b\",\"" + "f".repeat(300) + "\",\"file-ok_1.2\"]}";
+
+        assertThat(inspect("/openai/v1/batches", body).bodyRefs()).containsExactly(new ObjectRef(ObjectKind.FILE, "file-ok_1.2"));
+    }
 }
