@@ -153,7 +153,8 @@ final class RequestInspector {
 
     /**
      * Walks the current value, which the parser is positioned on, to its end: returns the characters
-     * of every string inside it, and collects the objects named by fields within it.
+     * of every string inside it, and collects the objects named by fields within it into {@code refs}
+     * (none when null).
      */
     private static long walk(JsonParser parser, JsonToken value, List<ObjectRef> refs) throws IOException {
         if (value == JsonToken.VALUE_STRING) {
@@ -174,6 +175,9 @@ final class RequestInspector {
                 case END_ARRAY, END_OBJECT -> depth--;
                 case VALUE_STRING -> chars += parser.getTextLength();
                 case FIELD_NAME -> {
+                    if (refs == null) {
+                        continue;
+                    }
                     String name = parser.currentName();
                     ObjectKind kind = REF_FIELDS.get(name);
                     if (kind != null) {
@@ -181,29 +185,9 @@ final class RequestInspector {
                     } else if (CLIENT_DEFINED.contains(name)) {
                         JsonToken inner = parser.nextToken();
                         // A schema's text still reaches the model, so it still counts toward the prompt's size.
-                        chars += inner == JsonToken.START_OBJECT || inner == JsonToken.START_ARRAY ? textOnly(parser)
-                                : inner == JsonToken.VALUE_STRING ? parser.getTextLength() : 0;
+                        chars += walk(parser, inner, null);
                     }
                 }
-                default -> { }
-            }
-        }
-        return chars;
-    }
-
-    /** Characters of the strings in the object or array the parser has just entered, to its end; names nothing. */
-    private static long textOnly(JsonParser parser) throws IOException {
-        long chars = 0;
-        int depth = 1;
-        while (depth > 0) {
-            JsonToken token = parser.nextToken();
-            if (token == null) {
-                throw new IOException("unexpected end of JSON");
-            }
-            switch (token) {
-                case START_ARRAY, START_OBJECT -> depth++;
-                case END_ARRAY, END_OBJECT -> depth--;
-                case VALUE_STRING -> chars += parser.getTextLength();
                 default -> { }
             }
         }
