@@ -64,13 +64,13 @@ public final class Spillway {
     public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential, InstantSource clock) {
         Cluster cluster = new Cluster(config.backends());
         Router router = new Router(cluster, new AvailabilityFilter(config.limits().maxRequestsPerBackend(),
-                config.policy() == ProxyConfig.BalancingPolicy.QUOTA), policy(config, clock),
+                config.policy() == ProxyConfig.BalancingPolicy.QUOTA, config.waiting().enabled()), policy(config, clock),
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         SharedIo io = SharedIo.start();
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock), io);
         return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
-                config.limits(), new ProxyMetrics(), new BackendsReport(cluster, clock), io,
+                config.limits(), config.waiting(), new ProxyMetrics(), new BackendsReport(cluster, clock), io,
                 new LocalObjectHomes(OBJECT_HOMES, OBJECT_HOME_IDLE, Ticker.systemTicker()));
     }
 

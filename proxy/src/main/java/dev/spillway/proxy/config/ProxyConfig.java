@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param policy          how to spread load within a priority group
  * @param azureClientId   the user-assigned managed identity that gets backend tokens
  * @param limits          backpressure, slow-client and shutdown limits
+ * @param waiting         how long a request may be held for the next free account
  */
 public record ProxyConfig(
         int port,
@@ -28,7 +29,8 @@ public record ProxyConfig(
         Duration failureCooldown,
         BalancingPolicy policy,
         Optional<String> azureClientId,
-        Limits limits) {
+        Limits limits,
+        Waiting waiting) {
 
     public ProxyConfig {
         backends = List.copyOf(backends);
@@ -48,6 +50,16 @@ public record ProxyConfig(
      */
     public record Limits(int maxConcurrentRequests, int maxRequestsPerBackend, int maxHeaderBytes,
                          Duration clientIdleTimeout, Duration clientHeaderTimeout, int maxConnections, Duration bodyTimeout, Duration drainGrace, Duration drainTimeout) {}
+
+    /**
+     * @param maxWait                 the longest a request is held for an account to have room; zero turns waiting off
+     * @param maxQueuedPerDeployment  requests held at once for one deployment; beyond, 429 at once
+     */
+    public record Waiting(Duration maxWait, int maxQueuedPerDeployment) {
+        public boolean enabled() {
+            return !maxWait.isZero() && maxQueuedPerDeployment > 0;
+        }
+    }
 
     /** The load-balancing policies a user can pick with {@code SPILLWAY_POLICY}. */
     public enum BalancingPolicy {

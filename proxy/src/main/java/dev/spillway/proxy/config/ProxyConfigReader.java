@@ -55,7 +55,10 @@ public final class ProxyConfigReader {
                         (int) number(env, "SPILLWAY_MAX_CONNECTIONS", 20_000, 1, 10_000_000),
                         Duration.ofMillis(number(env, "SPILLWAY_BODY_TIMEOUT_MS", 60_000, 100, Integer.MAX_VALUE)),
                         Duration.ofMillis(number(env, "SPILLWAY_DRAIN_GRACE_MS", 3_000, 0, Integer.MAX_VALUE)),
-                        Duration.ofMillis(number(env, "SPILLWAY_DRAIN_TIMEOUT_MS", 30_000, 0, Integer.MAX_VALUE))));
+                        Duration.ofMillis(number(env, "SPILLWAY_DRAIN_TIMEOUT_MS", 30_000, 0, Integer.MAX_VALUE))),
+                new ProxyConfig.Waiting(
+                        Duration.ofMillis(number(env, "SPILLWAY_MAX_WAIT_MS", 5_000, 0, 600_000)),
+                        (int) number(env, "SPILLWAY_MAX_QUEUED_PER_DEPLOYMENT", 1_000, 0, 1_000_000)));
     }
 
     private List<BackendConfig> backends(Map<String, String> env) {

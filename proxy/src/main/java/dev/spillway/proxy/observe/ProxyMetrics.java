@@ -71,6 +71,7 @@ public final class ProxyMetrics {
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<HomeLookupResult, Counter> homeLookups = new java.util.EnumMap<>(HomeLookupResult.class);
     private final Counter homesLearned;
+    private final Map<String, Timer> waits = new ConcurrentHashMap<>();
     private final DistributionSummary attemptsPerRequest;
 
     private record RequestKey(String deployment, int status, RequestOutcome outcome) {}
@@ -102,6 +103,21 @@ public final class ProxyMetrics {
     public void watchObjectHomes(dev.spillway.proxy.state.ObjectHomes homes) {
         Gauge.builder("spillway_object_homes", homes, dev.spillway.proxy.state.ObjectHomes::size)
                 .description("Objects whose account this proxy remembers").register(registry);
+    }
+
+    /** Reports how many requests are held for a deployment, as a gauge. */
+    public void watchQueue(String deployment, java.util.function.IntSupplier depth) {
+        Gauge.builder("spillway_queue_depth", depth, java.util.function.IntSupplier::getAsInt)
+                .description("Requests held for an account to have room").tag("deployment", deployment).register(registry);
+    }
+
+    /**
+     * A held request was let go to an account ({@code released}), held as long as allowed and
+     * answered 429 ({@code expired}), or refused a place ({@code queue_full}), after this long.
+     */
+    public void waited(String outcome, Duration waited) {
+        waits.computeIfAbsent(outcome, key -> Timer.builder("spillway_queue_wait").description("Time requests were held for an account")
+                .tag("outcome", key).publishPercentileHistogram().register(registry)).record(waited);
     }
 
     public void homeLookup(HomeLookupResult result) {

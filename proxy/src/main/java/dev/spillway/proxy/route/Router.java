@@ -83,6 +83,16 @@ public final class Router {
         }
     }
 
+    /**
+     * Whether no endpoint of the deployment could take a request of this cost now (throttled, at
+     * its cap, or out of room with an answer still to come); null when one could.
+     */
+    public RouteDecision.Exhausted fullUntil(String deployment, long estimatedTokens) {
+        Availability available = availability.filter(cluster.endpoints(deployment), Set.of(), clock.millis(), estimatedTokens);
+        return available instanceof Availability.Exhausted exhausted
+                ? new RouteDecision.Exhausted(exhausted.availableAtMillis(), exhausted.saturated()) : null;
+    }
+
     /** The attempt is over (answered and relayed, discarded, or failed). */
     public void finished(Endpoint endpoint) {
         endpoint.finished();

@@ -38,7 +38,10 @@ final class FailoverLoop {
 
     /** What the loop needs that lives as long as the proxy. */
     record Parts(Router router, Forwarder forwarder, ResponseRelay relay, AttemptLog log, FailoverAnswers answers, ProxyMetrics metrics,
-                 HomeResolver homes) {}
+                 HomeResolver homes, PendingRequests pending) {}
+
+    /** Times a held request may be let go and find no room again before it is answered 429: bounds its upstream calls. */
+    static final int MAX_ROUNDS = 4;
 
     /** An attempt whose response headers arrived. */
     private record Attempt(RouteDecision.Attempt routed, UpstreamResult.Response response, long sentNanos) {
@@ -58,6 +61,10 @@ final class FailoverLoop {
     private Attempt held;
     private UpstreamResult.Failure lastFailure;
     private boolean throttledHere;
+    private final long arrivedMillis;
+    /** When it was first held, or -1; and how often it has been let go since. */
+    private long heldSinceMillis = -1;
+    private int rounds;
 
     FailoverLoop(Parts parts, ClientExchange exchange, UpstreamRequest request, long estimatedTokens, ReplayPolicy replay,
                  ObjectAffinity affinity) {
@@ -67,11 +74,21 @@ final class FailoverLoop {
         this.estimatedTokens = estimatedTokens;
         this.replay = replay;
         this.affinity = affinity;
+        this.arrivedMillis = parts.router().nowMillis();
     }
 
     /** Sends the first attempt, once the account is known for a request about objects. */
     void start() {
         if (!affinity.pinned()) {
+            // Requests already held for this deployment were here first.
+            if (parts.pending().enabled() && parts.pending().anyWaiting(exchange.deployment)) {
+                if (!wait(new RouteDecision.Exhausted(parts.router().nowMillis(), false), false)) {
+                    RouteDecision.Exhausted full = parts.router().fullUntil(exchange.deployment, estimatedTokens);
+                    exhausted(new RouteDecision.Exhausted(Math.max(full == null ? 0 : full.availableAtMillis(),
+                            parts.router().nowMillis() + 1_000), false));
+                }
+                return;
+            }
             next();
             return;
         }
@@ -96,10 +113,10 @@ final class FailoverLoop {
         RouteDecision decision = home == null ? router.next(deployment, exchange.tried, estimatedTokens)
                 : router.nextAtHome(deployment, home, exchange.tried, estimatedTokens);
         if (decision instanceof RouteDecision.Exhausted exhausted) {
-            if (home == null) {
-                exhausted(exhausted);
-            } else {
+            if (home != null) {
                 exhaustedAtHome(exhausted);
+            } else if (!mayWait(exhausted) || !wait(exhausted, heldSinceMillis >= 0)) {
+                exhausted(exhausted);
             }
             return;
         }
@@ -134,6 +151,63 @@ final class FailoverLoop {
         }
     }
 
+    /**
+     * Whether the request may be held for an account to have room: only when throttling or spent
+     * quota is why none can take it (a failure's answer is the client's at once), the moment one is
+     * expected to be free is within the longest wait, and the deployment is a real one.
+     */
+    private boolean mayWait(RouteDecision.Exhausted exhausted) {
+        PendingRequests pending = parts.pending();
+        return pending.enabled() && !exhausted.saturated() && held == null && lastFailure == null && rounds < MAX_ROUNDS
+                && exhausted.availableAtMillis() < deadlineMillis() && parts.router().cluster().remembers(exchange.deployment);
+    }
+
+    private long deadlineMillis() {
+        return arrivedMillis + parts.pending().maxWait().toMillis();
+    }
+
+    /** Holds the request; false when the deployment's queue is full. */
+    private boolean wait(RouteDecision.Exhausted exhausted, boolean keepPlace) {
+        if (heldSinceMillis < 0) {
+            heldSinceMillis = parts.router().nowMillis();
+        }
+        boolean holding = parts.pending().hold(exchange.deployment, new PendingRequests.Waiter() {
+            @Override
+            public long estimatedTokens() {
+                return estimatedTokens;
+            }
+
+            @Override
+            public long deadlineMillis() {
+                return FailoverLoop.this.deadlineMillis();
+            }
+
+            @Override
+            public void release() {
+                if (rounds == 0) {
+                    parts.metrics().waited("released", Duration.ofMillis(parts.router().nowMillis() - heldSinceMillis));
+                }
+                rounds++;
+                // A new round: every endpoint may be tried again, now that one should have room.
+                exchange.tried.clear();
+                next();
+            }
+
+            @Override
+            public void expire() {
+                parts.metrics().waited("expired", Duration.ofMillis(parts.router().nowMillis() - heldSinceMillis));
+                Router router = parts.router();
+                RouteDecision.Exhausted full = router.fullUntil(exchange.deployment, estimatedTokens);
+                long availableAt = full == null ? router.nowMillis() : full.availableAtMillis();
+                exhausted(new RouteDecision.Exhausted(Math.max(availableAt, router.nowMillis() + 1_000), false));
+            }
+        }, keepPlace);
+        if (!holding) {
+            parts.metrics().waited("queue_full", Duration.ZERO);
+        }
+        return holding;
+    }
+
     /** The one account that could serve the request cannot now; what it said is the client's answer. */
     private void exhaustedAtHome(RouteDecision.Exhausted exhausted) {
         String objectId = affinity.named().get(0).id();
@@ -161,6 +235,15 @@ final class FailoverLoop {
     }
 
     private void answered(RouteDecision.Attempt routed, long sent, UpstreamResult result) {
+        try {
+            decide(routed, sent, result);
+        } finally {
+            // Fresh headers, a new block, a slot freed: requests held for the deployment may go now.
+            parts.pending().changed(exchange.deployment);
+        }
+    }
+
+    private void decide(RouteDecision.Attempt routed, long sent, UpstreamResult result) {
         Router router = parts.router();
         Endpoint endpoint = routed.endpoint();
         Duration toHeaders = Duration.ofNanos(System.nanoTime() - sent);
@@ -264,6 +347,7 @@ final class FailoverLoop {
             }
             metrics.relayed(endpoint, Duration.ofNanos(System.nanoTime() - attempt.sentNanos()));
             parts.router().finished(endpoint);
+            parts.pending().changed(exchange.deployment);
             switch (result.ending()) {
                 case COMPLETE -> {
                     Endpoint known = parts.router().known(endpoint);

@@ -48,10 +48,12 @@ public final class ProxyServer implements AutoCloseable {
      * @param host         where to listen, such as {@code 0.0.0.0}
      * @param maxBodyBytes request bodies over this size get 413
      * @param io           the thread and buffer pools, shared with the forwarder's client
+     * @param waiting      how long a request may be held for an account to have room
      * @param homes        where the objects that clients create live, as learned from the answers
      */
     public ProxyServer(String host, InboundAuth inbound, Router router, Forwarder forwarder, long maxBodyBytes,
-                       ProxyConfig.Limits limits, ProxyMetrics metrics, BackendsReport backends, SharedIo io, ObjectHomes homes) {
+                       ProxyConfig.Limits limits, ProxyConfig.Waiting waiting, ProxyMetrics metrics, BackendsReport backends,
+                       SharedIo io, ObjectHomes homes) {
         this.forwarder = forwarder;
         this.limits = limits;
         this.io = io;
@@ -59,7 +61,8 @@ public final class ProxyServer implements AutoCloseable {
         AuthGate auth = new AuthGate(inbound);
         OpenAiHandler openAi = new OpenAiHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout(), io.scheduler()),
                 new RequestInspector(), new FailoverLoop.Parts(router, forwarder, new ResponseRelay(), attemptLog,
-                new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes)), drain,
+                new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes),
+                new PendingRequests(router, io.scheduler(), waiting.maxWait(), waiting.maxQueuedPerDeployment(), metrics)), drain,
                 limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.jetty.threadPool = io.threads();

@@ -130,7 +130,9 @@ class ThrottlingTest {
         Simulator second = servers.account();
         first.faults().throttleAll(Duration.ofMillis(4000));
         second.faults().throttleAll(Duration.ofMillis(2500));
-        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1).clock(clock).start();
+        // Without the bounded wait (BoundedWaitTest), which would hold the request for the 2.5 s.
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1).clock(clock)
+                .env("SPILLWAY_MAX_WAIT_MS", "0").start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -147,7 +149,8 @@ class ThrottlingTest {
         Simulator second = servers.account();
         first.faults().throttleAll(Duration.ofMillis(5000));
         second.faults().throttleAll(Duration.ofMillis(3000));
-        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 2).clock(clock).start();
+        proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 2).clock(clock)
+                .env("SPILLWAY_MAX_WAIT_MS", "0").start();
         proxy.chat("chat");
         long callsBefore = first.traffic().calls() + second.traffic().calls();
         clock.advance(Duration.ofMillis(1000));

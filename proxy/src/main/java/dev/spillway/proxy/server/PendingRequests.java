@@ -1,0 +1,179 @@
+package dev.spillway.proxy.server;
+
+import dev.spillway.proxy.observe.ProxyMetrics;
+import dev.spillway.proxy.route.RouteDecision;
+import dev.spillway.proxy.route.Router;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.util.thread.Scheduler;
+
+/**
+ * Requests held until an account has room for them (the bounded wait): when every endpoint of a
+ * deployment is throttled, or has no room by its quota estimate with an answer still to come, a
+ * request waits here, in arrival order per deployment, instead of being refused, for at most the
+ * configured time. A waiting request holds no thread: it is a callback in a queue. The queue is
+ * looked at again when something can have changed: an attempt for the deployment was answered or
+ * ended, or the earliest block or the oldest request's deadline comes (one timer per queue). Each
+ * look releases requests one at a time, in order, while the router can place the first, so that
+ * what was just sent counts before the next is judged: held requests go out at the rate the
+ * accounts take them, not in a burst when a block ends.
+ */
+final class PendingRequests {
+
+    /** A held request. */
+    interface Waiter {
+        /** Its estimated cost, to judge whether an endpoint can take it. */
+        long estimatedTokens();
+
+        /** When it must be let go if still held (arrival plus the longest wait). */
+        long deadlineMillis();
+
+        /** An account may take it now: send it. Runs outside the queue's lock. */
+        void release();
+
+        /** Held as long as allowed: answer it. Runs outside the queue's lock. */
+        void expire();
+    }
+
+    private final Router router;
+    private final Scheduler scheduler;
+    private final Duration maxWait;
+    private final int maxQueued;
+    private final ProxyMetrics metrics;
+    private final Map<String, Queue> queues = new ConcurrentHashMap<>();
+
+    PendingRequests(Router router, Scheduler scheduler, Duration maxWait, int maxQueued, ProxyMetrics metrics) {
+        this.router = router;
+        this.scheduler = scheduler;
+        this.maxWait = maxWait;
+        this.maxQueued = maxQueued;
+        this.metrics = metrics;
+    }
+
+    Duration maxWait() {
+        return maxWait;
+    }
+
+    boolean enabled() {
+        return !maxWait.isZero() && maxQueued > 0;
+    }
+
+    /** Whether requests for this deployment are waiting, so a newcomer must queue behind them. */
+    boolean anyWaiting(String deployment) {
+        Queue queue = queues.get(deployment);
+        return queue != null && queue.depth() > 0;
+    }
+
+    /**
+     * Holds the request, at the back (a newcomer) or at the front (one released that found no room
+     * after all, which keeps its place). Returns false when the queue is full.
+     */
+    boolean hold(String deployment, Waiter waiter, boolean front) {
+        Queue queue = queues.computeIfAbsent(deployment, name -> {
+            Queue created = new Queue(name);
+            metrics.watchQueue(name, created::depth);
+            return created;
+        });
+        if (!queue.add(waiter, front)) {
+            return false;
+        }
+        queue.look();
+        return true;
+    }
+
+    /** Something changed for the deployment's endpoints: held requests may go now. */
+    void changed(String deployment) {
+        Queue queue = queues.get(deployment);
+        if (queue != null && queue.depth() > 0) {
+            queue.look();
+        }
+    }
+
+    /** Held requests per deployment, for the status page. */
+    Map<String, Integer> depths() {
+        Map<String, Integer> depths = new java.util.TreeMap<>();
+        queues.forEach((name, queue) -> depths.put(name, queue.depth()));
+        return depths;
+    }
+
+    private final class Queue {
+        private final String deployment;
+        private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+        private Scheduler.Task timer;
+        private long timerAtMillis = Long.MAX_VALUE;
+
+        Queue(String deployment) {
+            this.deployment = deployment;
+        }
+
+        synchronized int depth() {
+            return waiting.size();
+        }
+
+        synchronized boolean add(Waiter waiter, boolean front) {
+            if (!front && waiting.size() >= maxQueued) {
+                return false;
+            }
+            if (front) {
+                waiting.addFirst(waiter);
+            } else {
+                waiting.addLast(waiter);
+            }
+            return true;
+        }
+
+        /** Lets go, one by one, every request at the front that may go now; then sets the timer for the rest. */
+        void look() {
+            while (true) {
+                Waiter next;
+                boolean release;
+                synchronized (this) {
+                    next = waiting.peekFirst();
+                    if (next == null) {
+                        return;
+                    }
+                    long now = router.nowMillis();
+                    if (next.deadlineMillis() <= now) {
+                        waiting.pollFirst();
+                        release = false;
+                    } else {
+                        RouteDecision.Exhausted full = router.fullUntil(deployment, next.estimatedTokens());
+                        if (full != null) {
+                            schedule(Math.min(next.deadlineMillis(), full.availableAtMillis() > now ? full.availableAtMillis()
+                                    : next.deadlineMillis()), now);
+                            return;
+                        }
+                        waiting.pollFirst();
+                        release = true;
+                    }
+                }
+                if (release) {
+                    next.release();
+                } else {
+                    next.expire();
+                }
+            }
+        }
+
+        /** Wakes the queue at this moment, unless it is already due to wake earlier. */
+        private void schedule(long atMillis, long nowMillis) {
+            if (timer != null && timerAtMillis <= atMillis) {
+                return;
+            }
+            if (timer != null) {
+                timer.cancel();
+            }
+            timerAtMillis = atMillis;
+            timer = scheduler.schedule(() -> {
+                synchronized (this) {
+                    timer = null;
+                    timerAtMillis = Long.MAX_VALUE;
+                }
+                look();
+            }, Math.max(1, atMillis - nowMillis), TimeUnit.MILLISECONDS);
+        }
+    }
+}
