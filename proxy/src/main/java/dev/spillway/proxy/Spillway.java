@@ -64,7 +64,7 @@ public final class Spillway {
     public static ProxyServer assemble(ProxyConfig config, Supplier<TokenCredential> entraCredential, InstantSource clock) {
         Cluster cluster = new Cluster(config.backends());
         Router router = new Router(cluster, new AvailabilityFilter(config.limits().maxRequestsPerBackend(),
-                config.policy() == ProxyConfig.BalancingPolicy.QUOTA, config.waiting().enabled()), policy(config, clock),
+                config.policy() == ProxyConfig.BalancingPolicy.QUOTA), policy(config, clock),
                 new ThrottleObserver(DEFAULT_THROTTLE), new OutlierDetection(config.failureCooldown()), clock);
         SharedIo io = SharedIo.start();
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),

@@ -24,10 +24,13 @@ public final class BackendsReport {
         this.clock = clock;
     }
 
-    public String render() {
+    /** @param held requests held for an account to have room (the bounded wait), by deployment */
+    public String render(java.util.Map<String, Integer> held) {
         long now = clock.millis();
         ObjectNode root = json.createObjectNode();
         root.put("time", Instant.ofEpochMilli(now).toString());
+        ObjectNode queues = root.putObject("held");
+        held.forEach(queues::put);
         ArrayNode backends = root.putArray("backends");
         List<Endpoint> endpoints = cluster.allEndpoints().stream()
                 .sorted(Comparator.comparing(Endpoint::deployment)).toList();

@@ -16,26 +16,16 @@ import java.util.Set;
  * priority group, has room: the request moves before the account has to say 429. When none has
  * room they are all still candidates: the proxy cannot see when an account's window turns, and
  * refusing on a guess would turn away requests the account would take; the account's own 429
- * then says exactly how long to wait. When requests may wait for room (the bounded wait), such an
- * endpoint is offered only while nothing is in flight to it: one request finds out what the
- * account says (its 429's retry time, or fresh headers), and the others wait for that answer
- * instead of each provoking a 429 of their own.
+ * then says exactly how long to wait.
  */
 public final class AvailabilityFilter {
 
     private final int maxInFlightPerBackend;
     private final boolean respectQuotaEstimates;
-    private final boolean probeSpentOnlyWhenIdle;
 
     public AvailabilityFilter(int maxInFlightPerBackend, boolean respectQuotaEstimates) {
-        this(maxInFlightPerBackend, respectQuotaEstimates, false);
-    }
-
-    /** @param probeSpentOnlyWhenIdle offer an endpoint whose estimate has no room only while nothing is in flight to it */
-    public AvailabilityFilter(int maxInFlightPerBackend, boolean respectQuotaEstimates, boolean probeSpentOnlyWhenIdle) {
         this.maxInFlightPerBackend = maxInFlightPerBackend;
         this.respectQuotaEstimates = respectQuotaEstimates;
-        this.probeSpentOnlyWhenIdle = probeSpentOnlyWhenIdle;
     }
 
     /** Attempts one backend may have in flight; the router takes a slot atomically when it dispatches. */
@@ -54,9 +44,7 @@ public final class AvailabilityFilter {
                 continue;
             }
             if (respectQuotaEstimates && !endpoint.quota().headroom(nowMillis).fits(estimatedTokens)) {
-                if (!probeSpentOnlyWhenIdle || endpoint.inFlight() == 0) {
-                    spent.add(endpoint);
-                }
+                spent.add(endpoint);
                 continue;
             }
             if (endpoint.health().inFlight() >= maxInFlightPerBackend) {
@@ -79,6 +67,20 @@ public final class AvailabilityFilter {
             earliest = Math.min(earliest, endpoint.availableAtMillis(nowMillis));
         }
         return new Availability.Exhausted(earliest == Long.MAX_VALUE ? nowMillis : earliest, saturated);
+    }
+
+    /**
+     * Whether an endpoint could take the request now with room to spare by its estimate (not merely
+     * as a last resort): throttled, full, cooling and out-of-room endpoints do not count.
+     */
+    public boolean roomFor(List<Endpoint> endpoints, long nowMillis, long estimatedTokens) {
+        for (Endpoint endpoint : endpoints) {
+            if (!endpoint.isThrottled(nowMillis) && endpoint.health().inFlight() < maxInFlightPerBackend
+                    && !endpoint.health().isCooling(nowMillis) && endpoint.quota().headroom(nowMillis).fits(estimatedTokens)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<Endpoint> bestPriority(List<Endpoint> endpoints) {

@@ -93,6 +93,11 @@ public final class Router {
                 ? new RouteDecision.Exhausted(exhausted.availableAtMillis(), exhausted.saturated()) : null;
     }
 
+    /** Whether an endpoint of the deployment has room for the request by its estimate, not only as a last resort. */
+    public boolean roomFor(String deployment, long estimatedTokens) {
+        return availability.roomFor(cluster.endpoints(deployment), clock.millis(), estimatedTokens);
+    }
+
     /** The attempt is over (answered and relayed, discarded, or failed). */
     public void finished(Endpoint endpoint) {
         endpoint.finished();

@@ -17,9 +17,11 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * configured time. A waiting request holds no thread: it is a callback in a queue. The queue is
  * looked at again when something can have changed: an attempt for the deployment was answered or
  * ended, or the earliest block or the oldest request's deadline comes (one timer per queue). Each
- * look releases requests one at a time, in order, while the router can place the first, so that
- * what was just sent counts before the next is judged: held requests go out at the rate the
- * accounts take them, not in a burst when a block ends.
+ * look releases requests one at a time, in order, while an endpoint has room for the first by its
+ * estimate; when the router can place it only as a last resort (an endpoint whose block just ended
+ * but whose room is unknown or spent), one goes, and the next waits for that one's answer, another
+ * event, or {@link #PACE}: held requests go out at the rate the accounts take them, not in a burst
+ * that the accounts would answer with a 429 each.
  */
 final class PendingRequests {
 
@@ -37,6 +39,9 @@ final class PendingRequests {
         /** Held as long as allowed: answer it. Runs outside the queue's lock. */
         void expire();
     }
+
+    /** The longest gap between two requests let go as a last resort, when no answer comes in between. */
+    static final Duration PACE = Duration.ofMillis(100);
 
     private final Router router;
     private final Scheduler scheduler;
@@ -148,6 +153,12 @@ final class PendingRequests {
                         }
                         waiting.pollFirst();
                         release = true;
+                        if (!router.roomFor(deployment, next.estimatedTokens()) && !waiting.isEmpty()) {
+                            // A last resort: let this one find out what the account says before the next goes.
+                            schedule(Math.min(waiting.peekFirst().deadlineMillis(), now + PACE.toMillis()), now);
+                            next.release();
+                            return;
+                        }
                     }
                 }
                 if (release) {

@@ -59,10 +59,10 @@ public final class ProxyServer implements AutoCloseable {
         this.io = io;
         AttemptLog attemptLog = new AttemptLog();
         AuthGate auth = new AuthGate(inbound);
+        PendingRequests pending = new PendingRequests(router, io.scheduler(), waiting.maxWait(), waiting.maxQueuedPerDeployment(), metrics);
         OpenAiHandler openAi = new OpenAiHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout(), io.scheduler()),
                 new RequestInspector(), new FailoverLoop.Parts(router, forwarder, new ResponseRelay(), attemptLog,
-                new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes),
-                new PendingRequests(router, io.scheduler(), waiting.maxWait(), waiting.maxQueuedPerDeployment(), metrics)), drain,
+                new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes), pending), drain,
                 limits.maxConcurrentRequests());
         this.app = Javalin.create(config -> {
             config.jetty.threadPool = io.threads();
@@ -123,7 +123,7 @@ public final class ProxyServer implements AutoCloseable {
             });
             config.routes.get("/backends", ctx -> {
                 if (auth.authorized(ctx)) {
-                    ctx.contentType("application/json").result(backends.render());
+                    ctx.contentType("application/json").result(backends.render(pending.depths()));
                 }
             });
             for (HandlerType method : ANY_METHOD) {

@@ -126,4 +126,14 @@ class AvailabilityFilterTest {
 
         assertThat(candidates(Set.of())).containsExactly(a, b);
     }
+
+    @Test
+    void anEndpointHasRoomOnlyIfItsEstimateFitsNotAsALastResort() {
+        a.quota().observe(0, 10, 30_000, 30, NOW - 20_000);
+        b.quota().observe(10, 0, 30_000, 30, NOW - 4_000);
+        c.throttleUntil(NOW + 30_000);
+
+        assertThat(filter.roomFor(chat, NOW, 100)).as("a and b would be tried, but as a last resort").isFalse();
+        assertThat(filter.roomFor(chat, NOW + 30_000, 100)).as("c, free again and never reported spent").isTrue();
+    }
 }
