@@ -36,8 +36,9 @@ final class QuotaSection implements Section {
                 + "byte and 15 ms a token, headers within ±3%). Requests (" + PROMPT_CHARS + " prompt characters, no max_tokens) are "
                 + "charged " + costPerRequest + " tokens each at admission (the 648-token model default), answers use all of it, sent "
                 + "open loop at a fixed rate. *Client 429s* are the share of requests the client "
-                + "saw refused; *upstream 429s* are the refusals the accounts sent the proxy; *served* is tokens per minute in "
-                + "successful answers as a share of the 90K aggregate. nginx is plain round robin (close to `random`), and passes "
+                + "saw refused; *upstream 429s* are the refusals the accounts sent the proxy; *served* is the quota that successful "
+                + "requests were charged (" + costPerRequest + " tokens each) per minute of the run, as a share of the 90K aggregate "
+                + "(a run lasts a little longer than one window, so a full share is about 100%). nginx is plain round robin (close to `random`), and passes "
                 + "each 429 to the client instead of trying another account. `quota+wait` is the default (SPILLWAY_MAX_WAIT_MS=5000): "
                 + "a request no account has room for is held for the earliest free one; `quota` and `random` run with "
                 + "SPILLWAY_MAX_WAIT_MS=0. *Other errors* are client-visible answers other than 200 and 429. Latency is the "
@@ -69,7 +70,8 @@ final class QuotaSection implements Section {
                     long refusals = accounts.stream().mapToLong(a -> a.traffic().answered429()).sum();
                     String key = policy + (int) (load * 100);
                     upstream429.put(key, refusals);
-                    served.put(key, result.tokensPerMinute() / aggregate);
+                    double servedTpm = result.ok() * costPerRequest / (duration.toMillis() / 60_000.0);
+                    served.put(key, servedTpm / aggregate);
                     clientShare.put(key, result.throttledShare());
                     double others = result.sent() == 0 ? 0 : (double) (result.otherStatus() + result.transportErrors()) / result.sent();
                     otherErrors.put(key, others);
@@ -84,7 +86,7 @@ final class QuotaSection implements Section {
                     }
                     report.row(format("%.0f%%", load * 100), policy.equals("nginx") ? "nginx round robin" : policy, result.sent(),
                             format("%.2f%%", result.throttledShare() * 100), format("%.2f%%", others * 100), refusals,
-                            format("%.0f", result.tokensPerMinute()), format("%.1f%%", result.tokensPerMinute() / aggregate * 100),
+                            format("%.0f", servedTpm), format("%.1f%%", servedTpm / aggregate * 100),
                             format("%.0f / %.0f", result.latencyMillis(50), result.latencyMillis(99)), held, heldCount);
                 } finally {
                     accounts.forEach(Simulator::close);

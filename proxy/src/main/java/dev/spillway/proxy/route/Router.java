@@ -98,6 +98,20 @@ public final class Router {
         return availability.roomFor(cluster.endpoints(deployment), clock.millis(), estimatedTokens);
     }
 
+    /**
+     * How often requests of this cost can go to the deployment's accounts together without
+     * outrunning their quota: the time their token limits (as last reported) take to free that
+     * many tokens. Empty while no account has reported its limit.
+     */
+    public java.util.OptionalLong paceMillis(String deployment, long estimatedTokens) {
+        long tokensPerMinute = 0;
+        for (Endpoint endpoint : cluster.endpoints(deployment)) {
+            tokensPerMinute += Math.max(0, endpoint.quota().snapshot().limitTokens());
+        }
+        return tokensPerMinute == 0 ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(Math.max(1, estimatedTokens * 60_000 / tokensPerMinute));
+    }
+
     /** The attempt is over (answered and relayed, discarded, or failed). */
     public void finished(Endpoint endpoint) {
         endpoint.finished();

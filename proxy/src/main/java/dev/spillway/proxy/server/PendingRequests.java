@@ -20,8 +20,11 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * look releases requests one at a time, in order, while an endpoint has room for the first by its
  * estimate; when the router can place it only as a last resort (an endpoint whose block just ended
  * but whose room is unknown or spent), one goes, and the next waits for that one's answer, another
- * event, or {@link #PACE}: held requests go out at the rate the accounts take them, not in a burst
- * that the accounts would answer with a 429 each.
+ * event, or the pace: the time the deployment's accounts, by the token limits they report, take
+ * to free as many tokens as the request costs ({@link #PACE} while none has reported). So held
+ * requests go out at the rate the accounts take them, not in a burst that the accounts would
+ * answer with a 429 each; and a newcomer that could not go out before its wait runs out, at that
+ * pace behind those already held, is answered 429 at once instead of after waiting for nothing.
  */
 final class PendingRequests {
 
@@ -40,7 +43,7 @@ final class PendingRequests {
         void expire();
     }
 
-    /** The longest gap between two requests let go as a last resort, when no answer comes in between. */
+    /** The gap between two requests let go as a last resort while no account has reported its limit. */
     static final Duration PACE = Duration.ofMillis(100);
 
     private final Router router;
@@ -82,11 +85,19 @@ final class PendingRequests {
             metrics.watchQueue(name, created::depth);
             return created;
         });
+        if (!front && queue.depth() * pace(deployment, waiter) >= waiter.deadlineMillis() - router.nowMillis()) {
+            // Behind those already held, at the pace the accounts take them, it would wait in vain.
+            return false;
+        }
         if (!queue.add(waiter, front)) {
             return false;
         }
         queue.look();
         return true;
+    }
+
+    private long pace(String deployment, Waiter waiter) {
+        return router.paceMillis(deployment, waiter.estimatedTokens()).orElse(PACE.toMillis());
     }
 
     /** Something changed for the deployment's endpoints: held requests may go now. */
@@ -109,6 +120,8 @@ final class PendingRequests {
         private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
         private Scheduler.Task timer;
         private long timerAtMillis = Long.MAX_VALUE;
+        /** When the next request may be let go as a last resort, whatever event looks at the queue before. */
+        private long nextLastResortMillis;
 
         Queue(String deployment) {
             this.deployment = deployment;
@@ -151,13 +164,21 @@ final class PendingRequests {
                                     : next.deadlineMillis()), now);
                             return;
                         }
-                        waiting.pollFirst();
-                        release = true;
-                        if (!router.roomFor(deployment, next.estimatedTokens()) && !waiting.isEmpty()) {
-                            // A last resort: let this one find out what the account says before the next goes.
-                            schedule(Math.min(waiting.peekFirst().deadlineMillis(), now + PACE.toMillis()), now);
-                            next.release();
-                            return;
+                        if (!router.roomFor(deployment, next.estimatedTokens())) {
+                            // A last resort: one per pace, each finding out what the accounts say before the next goes.
+                            if (now < nextLastResortMillis) {
+                                schedule(Math.min(next.deadlineMillis(), nextLastResortMillis), now);
+                                return;
+                            }
+                            nextLastResortMillis = now + pace(deployment, next);
+                            waiting.pollFirst();
+                            if (!waiting.isEmpty()) {
+                                schedule(Math.min(waiting.peekFirst().deadlineMillis(), nextLastResortMillis), now);
+                            }
+                            release = true;
+                        } else {
+                            waiting.pollFirst();
+                            release = true;
                         }
                     }
                 }
