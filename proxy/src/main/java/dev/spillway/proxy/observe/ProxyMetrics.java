@@ -107,7 +107,8 @@ public final class ProxyMetrics {
 
     /** Reports how many requests are held for a deployment, as a gauge. */
     public void watchQueue(String deployment, java.util.function.IntSupplier depth) {
-        Gauge.builder("spillway_queue_depth", depth, java.util.function.IntSupplier::getAsInt)
+        // Micrometer holds a gauge's object weakly; nothing else holds this supplier.
+        Gauge.builder("spillway_queue_depth", depth, java.util.function.IntSupplier::getAsInt).strongReference(true)
                 .description("Requests held for an account to have room").tag("deployment", deployment).register(registry);
     }
 

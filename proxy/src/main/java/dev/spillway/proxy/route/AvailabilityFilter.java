@@ -71,12 +71,19 @@ public final class AvailabilityFilter {
 
     /**
      * Whether an endpoint could take the request now with room to spare by its estimate (not merely
-     * as a last resort): throttled, full, cooling and out-of-room endpoints do not count.
+     * as a last resort): throttled, full, cooling and out-of-room endpoints do not count, nor does
+     * one whose account said 429 since its last quota figure (its block over, its room unknown), nor,
+     * with quota estimates off, any at all: then every request let go from a wait is a last resort.
      */
     public boolean roomFor(List<Endpoint> endpoints, long nowMillis, long estimatedTokens) {
+        if (!respectQuotaEstimates) {
+            return false;
+        }
         for (Endpoint endpoint : endpoints) {
+            QuotaState.Headroom headroom = endpoint.quota().headroom(nowMillis);
             if (!endpoint.isThrottled(nowMillis) && endpoint.health().inFlight() < maxInFlightPerBackend
-                    && !endpoint.health().isCooling(nowMillis) && endpoint.quota().headroom(nowMillis).fits(estimatedTokens)) {
+                    && !endpoint.health().isCooling(nowMillis) && headroom.known() && headroom.fits(estimatedTokens)
+                    && !endpoint.throttledSinceLastReport()) {
                 return true;
             }
         }

@@ -17,6 +17,7 @@ public final class Endpoint {
     private final EndpointStats stats = new EndpointStats();
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long throttledUntilMillis;
+    private volatile long lastThrottledAtMillis = -1;
 
     Endpoint(BackendConfig backend, String deployment, BackendHealth health) {
         this.backend = backend;
@@ -87,6 +88,16 @@ public final class Endpoint {
         if (untilMillis > throttledUntilMillis) {
             throttledUntilMillis = untilMillis;
         }
+    }
+
+    /** The account answered 429 at this moment: its last quota figure, older, says nothing about its room now. */
+    void throttledAt(long nowMillis) {
+        lastThrottledAtMillis = nowMillis;
+    }
+
+    /** Whether the account said 429 after its last quota figure, so that figure cannot be trusted to show room. */
+    public boolean throttledSinceLastReport() {
+        return lastThrottledAtMillis >= 0 && lastThrottledAtMillis >= quota.snapshot().observedAtMillis();
     }
 
     /** When this endpoint may be called again: now, or the end of its throttle or cool-down. */

@@ -93,6 +93,18 @@ public final class Router {
                 ? new RouteDecision.Exhausted(exhausted.availableAtMillis(), exhausted.saturated()) : null;
     }
 
+    /** The earliest end of a 429 block among the deployment's throttled endpoints, or empty when none is throttled. */
+    public java.util.OptionalLong earliestBlockEnd(String deployment) {
+        long now = clock.millis();
+        long earliest = Long.MAX_VALUE;
+        for (Endpoint endpoint : cluster.endpoints(deployment)) {
+            if (endpoint.isThrottled(now)) {
+                earliest = Math.min(earliest, endpoint.throttledUntilMillis());
+            }
+        }
+        return earliest == Long.MAX_VALUE ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(earliest);
+    }
+
     /** Whether an endpoint of the deployment has room for the request by its estimate, not only as a last resort. */
     public boolean roomFor(String deployment, long estimatedTokens) {
         return availability.roomFor(cluster.endpoints(deployment), clock.millis(), estimatedTokens);
@@ -171,6 +183,7 @@ public final class Router {
         Endpoint known = cluster.confirm(endpoint);
         Endpoint blocked = known == null ? endpoint : known;
         blocked.throttleUntil(now + block.toMillis());
+        blocked.throttledAt(now);
         blocked.stats().throttledOnce();
         return block;
     }

@@ -42,6 +42,8 @@ final class FailoverLoop {
 
     /** Times a held request may be let go and find no room again before it is answered 429: bounds its upstream calls. */
     static final int MAX_ROUNDS = 4;
+    /** However often it is held, a request calls each backend at most this often on average. */
+    static final int MAX_ATTEMPTS_PER_BACKEND = 2;
 
     /** An attempt whose response headers arrived. */
     private record Attempt(RouteDecision.Attempt routed, UpstreamResult.Response response, long sentNanos) {
@@ -158,7 +160,9 @@ final class FailoverLoop {
      */
     private boolean mayWait(RouteDecision.Exhausted exhausted) {
         PendingRequests pending = parts.pending();
-        return pending.enabled() && !exhausted.saturated() && held == null && lastFailure == null && rounds < MAX_ROUNDS
+        // A request already held and let go may wait again for a slot; a newcomer at the cap gets 503 at once, as before.
+        return pending.enabled() && (!exhausted.saturated() || heldSinceMillis >= 0) && held == null && lastFailure == null
+                && rounds < MAX_ROUNDS && exchange.attempts.size() < MAX_ATTEMPTS_PER_BACKEND * parts.router().cluster().backends().size()
                 && exhausted.availableAtMillis() < deadlineMillis() && parts.router().cluster().remembers(exchange.deployment);
     }
 
@@ -239,7 +243,7 @@ final class FailoverLoop {
             decide(routed, sent, result);
         } finally {
             // Fresh headers, a new block, a slot freed: requests held for the deployment may go now.
-            parts.pending().changed(exchange.deployment);
+            parts.pending().changed();
         }
     }
 
@@ -347,7 +351,8 @@ final class FailoverLoop {
             }
             metrics.relayed(endpoint, Duration.ofNanos(System.nanoTime() - attempt.sentNanos()));
             parts.router().finished(endpoint);
-            parts.pending().changed(exchange.deployment);
+            // A freed slot is shared by the backend's every deployment.
+            parts.pending().changed();
             switch (result.ending()) {
                 case COMPLETE -> {
                     Endpoint known = parts.router().known(endpoint);

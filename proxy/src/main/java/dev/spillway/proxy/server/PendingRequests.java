@@ -48,14 +48,23 @@ final class PendingRequests {
 
     private final Router router;
     private final Scheduler scheduler;
+    private final java.util.concurrent.Executor executor;
     private final Duration maxWait;
     private final int maxQueued;
     private final ProxyMetrics metrics;
     private final Map<String, Queue> queues = new ConcurrentHashMap<>();
+    /** Held requests count against the proxy's concurrency cap; at most half of it may be held, so the rest can serve. */
+    private final int maxHeldTotal;
+    private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
 
-    PendingRequests(Router router, Scheduler scheduler, Duration maxWait, int maxQueued, ProxyMetrics metrics) {
+    /** @param executor where timer-driven looks run, so that a release (which may fetch a token) never holds the scheduler's thread */
+    /** @param maxConcurrentRequests the proxy's concurrency cap, which held requests count against */
+    PendingRequests(Router router, Scheduler scheduler, java.util.concurrent.Executor executor, Duration maxWait, int maxQueued,
+                    int maxConcurrentRequests, ProxyMetrics metrics) {
+        this.maxHeldTotal = Math.max(1, maxConcurrentRequests / 2);
         this.router = router;
         this.scheduler = scheduler;
+        this.executor = executor;
         this.maxWait = maxWait;
         this.maxQueued = maxQueued;
         this.metrics = metrics;
@@ -85,13 +94,20 @@ final class PendingRequests {
             metrics.watchQueue(name, created::depth);
             return created;
         });
-        if (!front && queue.depth() * pace(deployment, waiter) >= waiter.deadlineMillis() - router.nowMillis()) {
-            // Behind those already held, at the pace the accounts take them, it would wait in vain.
-            return false;
+        if (!front) {
+            java.util.OptionalLong pace = router.paceMillis(deployment, waiter.estimatedTokens());
+            if (pace.isPresent() && queue.depth() * pace.getAsLong() >= waiter.deadlineMillis() - router.nowMillis()) {
+                // Behind those already held, at the pace the accounts (by their reported limits) take them, it would wait in vain.
+                return false;
+            }
+            if (held.get() >= maxHeldTotal) {
+                return false;
+            }
         }
         if (!queue.add(waiter, front)) {
             return false;
         }
+        held.incrementAndGet();
         queue.look();
         return true;
     }
@@ -100,11 +116,15 @@ final class PendingRequests {
         return router.paceMillis(deployment, waiter.estimatedTokens()).orElse(PACE.toMillis());
     }
 
-    /** Something changed for the deployment's endpoints: held requests may go now. */
-    void changed(String deployment) {
-        Queue queue = queues.get(deployment);
-        if (queue != null && queue.depth() > 0) {
-            queue.look();
+    /**
+     * Something changed (an answer, a freed slot, which a backend's every deployment shares): held
+     * requests may go now. Queues are as many as known deployments, so few.
+     */
+    void changed() {
+        for (Queue queue : queues.values()) {
+            if (queue.depth() > 0) {
+                queue.look();
+            }
         }
     }
 
@@ -122,6 +142,9 @@ final class PendingRequests {
         private long timerAtMillis = Long.MAX_VALUE;
         /** When the next request may be let go as a last resort, whatever event looks at the queue before. */
         private long nextLastResortMillis;
+        /** A look is under way (perhaps further up this very stack: a release whose send failed at once looks again). */
+        private boolean looking;
+        private boolean lookAgain;
 
         Queue(String deployment) {
             this.deployment = deployment;
@@ -143,51 +166,85 @@ final class PendingRequests {
             return true;
         }
 
-        /** Lets go, one by one, every request at the front that may go now; then sets the timer for the rest. */
+        /**
+         * Lets go, one by one, every request at the front that may go now; then sets the timer for the
+         * rest. One look at a time per queue: a look asked for meanwhile (on another thread, or by a
+         * release on this one whose send failed at once) makes the running one go round again, so
+         * releases never nest and none is missed.
+         */
         void look() {
-            while (true) {
-                Waiter next;
-                boolean release;
-                synchronized (this) {
-                    next = waiting.peekFirst();
-                    if (next == null) {
-                        return;
-                    }
-                    long now = router.nowMillis();
-                    if (next.deadlineMillis() <= now) {
-                        waiting.pollFirst();
-                        release = false;
-                    } else {
-                        RouteDecision.Exhausted full = router.fullUntil(deployment, next.estimatedTokens());
-                        if (full != null) {
-                            schedule(Math.min(next.deadlineMillis(), full.availableAtMillis() > now ? full.availableAtMillis()
-                                    : next.deadlineMillis()), now);
-                            return;
-                        }
-                        if (!router.roomFor(deployment, next.estimatedTokens())) {
-                            // A last resort: one per pace, each finding out what the accounts say before the next goes.
-                            if (now < nextLastResortMillis) {
-                                schedule(Math.min(next.deadlineMillis(), nextLastResortMillis), now);
+            synchronized (this) {
+                if (looking) {
+                    lookAgain = true;
+                    return;
+                }
+                looking = true;
+            }
+            try {
+                while (true) {
+                    if (!step()) {
+                        synchronized (this) {
+                            if (!lookAgain) {
+                                looking = false;
                                 return;
                             }
-                            nextLastResortMillis = now + pace(deployment, next);
-                            waiting.pollFirst();
-                            if (!waiting.isEmpty()) {
-                                schedule(Math.min(waiting.peekFirst().deadlineMillis(), nextLastResortMillis), now);
-                            }
-                            release = true;
-                        } else {
-                            waiting.pollFirst();
-                            release = true;
+                            lookAgain = false;
                         }
                     }
                 }
-                if (release) {
-                    next.release();
+            } catch (RuntimeException | Error e) {
+                synchronized (this) {
+                    looking = false;
+                }
+                throw e;
+            }
+        }
+
+        /** One decision about the front request, acted on outside the lock; false when there is nothing more to do now. */
+        private boolean step() {
+            Waiter next;
+            boolean release;
+            synchronized (this) {
+                next = waiting.peekFirst();
+                if (next == null) {
+                    return false;
+                }
+                long now = router.nowMillis();
+                if (next.deadlineMillis() <= now) {
+                    waiting.pollFirst();
+                    release = false;
                 } else {
-                    next.expire();
+                    RouteDecision.Exhausted full = router.fullUntil(deployment, next.estimatedTokens());
+                    if (full != null) {
+                        // At a cap the moment is "now" (a slot frees on an event); a block's end needs the timer.
+                        long blockEnd = router.earliestBlockEnd(deployment).orElse(next.deadlineMillis());
+                        schedule(Math.min(next.deadlineMillis(), full.availableAtMillis() > now ? full.availableAtMillis() : blockEnd), now);
+                        return false;
+                    }
+                    if (!router.roomFor(deployment, next.estimatedTokens())) {
+                        // A last resort: one per pace, each finding out what the accounts say before the next goes.
+                        if (now < nextLastResortMillis) {
+                            schedule(Math.min(next.deadlineMillis(), nextLastResortMillis), now);
+                            return false;
+                        }
+                        nextLastResortMillis = now + pace(deployment, next);
+                        waiting.pollFirst();
+                        if (!waiting.isEmpty()) {
+                            schedule(Math.min(waiting.peekFirst().deadlineMillis(), nextLastResortMillis), now);
+                        }
+                    } else {
+                        waiting.pollFirst();
+                    }
+                    release = true;
                 }
             }
+            held.decrementAndGet();
+            if (release) {
+                next.release();
+            } else {
+                next.expire();
+            }
+            return true;
         }
 
         /** Wakes the queue at this moment, unless it is already due to wake earlier. */
@@ -199,13 +256,13 @@ final class PendingRequests {
                 timer.cancel();
             }
             timerAtMillis = atMillis;
-            timer = scheduler.schedule(() -> {
+            timer = scheduler.schedule(() -> executor.execute(() -> {
                 synchronized (this) {
                     timer = null;
                     timerAtMillis = Long.MAX_VALUE;
                 }
                 look();
-            }, Math.max(1, atMillis - nowMillis), TimeUnit.MILLISECONDS);
+            }), Math.max(1, atMillis - nowMillis), TimeUnit.MILLISECONDS);
         }
     }
 }

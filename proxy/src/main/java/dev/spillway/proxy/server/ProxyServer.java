@@ -59,7 +59,8 @@ public final class ProxyServer implements AutoCloseable {
         this.io = io;
         AttemptLog attemptLog = new AttemptLog();
         AuthGate auth = new AuthGate(inbound);
-        PendingRequests pending = new PendingRequests(router, io.scheduler(), waiting.maxWait(), waiting.maxQueuedPerDeployment(), metrics);
+        PendingRequests pending = new PendingRequests(router, io.scheduler(), io.threads(), waiting.maxWait(), waiting.maxQueuedPerDeployment(),
+                limits.maxConcurrentRequests(), metrics);
         OpenAiHandler openAi = new OpenAiHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout(), io.scheduler()),
                 new RequestInspector(), new FailoverLoop.Parts(router, forwarder, new ResponseRelay(), attemptLog,
                 new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes), pending), drain,

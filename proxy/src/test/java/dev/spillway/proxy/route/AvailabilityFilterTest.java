@@ -134,6 +134,8 @@ class AvailabilityFilterTest {
         c.throttleUntil(NOW + 30_000);
 
         assertThat(filter.roomFor(chat, NOW, 100)).as("a and b would be tried, but as a last resort").isFalse();
-        assertThat(filter.roomFor(chat, NOW + 30_000, 100)).as("c, free again and never reported spent").isTrue();
+        assertThat(filter.roomFor(chat, NOW + 30_000, 100)).as("c, free again, has never said what room it has").isFalse();
+        c.quota().observe(20_000, 10, 30_000, 30, NOW + 30_000);
+        assertThat(filter.roomFor(chat, NOW + 30_000, 100)).as("c, reporting room").isTrue();
     }
 }
