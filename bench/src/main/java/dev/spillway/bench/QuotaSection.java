@@ -39,7 +39,7 @@ final class QuotaSection implements Section {
                 + "saw refused; *upstream 429s* are the refusals the accounts sent the proxy; *served* is the quota that successful "
                 + "requests were charged (" + costPerRequest + " tokens each) per minute of the run, as a share of the 90K aggregate "
                 + "(a run lasts a little longer than one window, so a full share is about 100%). nginx is plain round robin (close to `random`), and passes "
-                + "each 429 to the client instead of trying another account. `quota+wait` is the default (SPILLWAY_MAX_WAIT_MS=5000): "
+                + "each 429 to the client instead of trying another account. `quota+wait` runs with SPILLWAY_MAX_WAIT_MS=5000 (waiting is off by default): "
                 + "a request no account has room for is held for the earliest free one; `quota` and `random` run with "
                 + "SPILLWAY_MAX_WAIT_MS=0. *Other errors* are client-visible answers other than 200 and 429. Latency is the "
                 + "client's, whole answer (the accounts take about 15 s for 1,000 tokens); *held* is the proxy's own histogram "
@@ -60,7 +60,7 @@ final class QuotaSection implements Section {
                 }
                 String scenario = "quota-" + policy + "-" + (int) (load * 100);
                 List<String> urls = BenchRun.urls(accounts);
-                Map<String, String> env = policy.equals("quota+wait") ? Map.of("SPILLWAY_POLICY", "quota")
+                Map<String, String> env = policy.equals("quota+wait") ? Map.of("SPILLWAY_POLICY", "quota", "SPILLWAY_MAX_WAIT_MS", "5000")
                         : Map.of("SPILLWAY_POLICY", policy, "SPILLWAY_MAX_WAIT_MS", "0");
                 try (MeasuredProxy proxy = policy.equals("nginx") ? bench.start(Peer.NGINX, scenario.replace("+", "-"), urls)
                         : bench.start(Peer.SPILLWAY, scenario.replace("+", "-"), urls, env, List.of())) {

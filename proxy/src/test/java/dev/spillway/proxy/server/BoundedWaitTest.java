@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * When no account has room, a request is held for the earliest free one instead of refused, within
- * SPILLWAY_MAX_WAIT_MS (default 5 s), in arrival order per deployment; on the real clock, since a
- * wait is real time.
+ * SPILLWAY_MAX_WAIT_MS (5 s here; off by default), in arrival order per deployment; on the real
+ * clock, since a wait is real time.
  */
 class BoundedWaitTest {
 
@@ -48,7 +48,7 @@ class BoundedWaitTest {
         second.faults().throttleAll(Duration.ofMillis(800));
         clearAfterFirst429(first, 200);
         clearAfterFirst429(second, 200);
-        RunningProxy proxy = servers.proxy().backend("openai1", first, 1).backend("openai2", second, 1).start();
+        RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", first, 1).backend("openai2", second, 1).start();
 
         long start = System.nanoTime();
         HttpResponse<String> response = proxy.chat("chat");
@@ -64,7 +64,7 @@ class BoundedWaitTest {
     void aBlockLongerThanTheLongestWaitIsAnswered429AtOnce() {
         Simulator only = servers.account();
         only.faults().throttleAll(Duration.ofSeconds(30));
-        RunningProxy proxy = servers.proxy().backend("openai1", only, 1).start();
+        RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).start();
 
         long start = System.nanoTime();
         HttpResponse<String> response = proxy.chat("chat");
@@ -78,7 +78,7 @@ class BoundedWaitTest {
     void withWaitingTurnedOffABriefBlockIsAnswered429AtOnce() {
         Simulator only = servers.account();
         only.faults().throttleAll(Duration.ofMillis(800));
-        RunningProxy proxy = servers.proxy().backend("openai1", only, 1).env("SPILLWAY_MAX_WAIT_MS", "0").start();
+        RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).env("SPILLWAY_MAX_WAIT_MS", "0").start();
 
         HttpResponse<String> response = proxy.chat("chat");
 
@@ -92,7 +92,7 @@ class BoundedWaitTest {
         only.faults().throttleAll(Duration.ofMillis(1_000));
         clearAfterFirst429(only, 200);
         // One at a time, so the order they reach the account is the order they were let go in.
-        RunningProxy proxy = servers.proxy().backend("openai1", only, 1).env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
+        RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).env("SPILLWAY_MAX_REQUESTS_PER_BACKEND", "1").start();
         List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
 
         for (int i = 0; i < 6; i++) {
@@ -122,7 +122,7 @@ class BoundedWaitTest {
         Simulator only = servers.account();
         // Every answer is a 200 ms block, for good: each release finds the account throttled again.
         only.faults().throttleAll(Duration.ofMillis(200));
-        RunningProxy proxy = servers.proxy().backend("openai1", only, 1).env("SPILLWAY_MAX_WAIT_MS", "1500").start();
+        RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).env("SPILLWAY_MAX_WAIT_MS", "1500").start();
 
         long start = System.nanoTime();
         HttpResponse<String> response = proxy.chat("chat");
@@ -139,7 +139,7 @@ class BoundedWaitTest {
         Simulator only = servers.account();
         only.faults().throttleAll(Duration.ofMillis(2_000));
         clearAfterFirst429(only, 1_000);
-        RunningProxy proxy = servers.proxy().backend("openai1", only, 1).env("SPILLWAY_MAX_QUEUED_PER_DEPLOYMENT", "1").start();
+        RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).env("SPILLWAY_MAX_QUEUED_PER_DEPLOYMENT", "1").start();
         CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
         Thread.sleep(300);
 
