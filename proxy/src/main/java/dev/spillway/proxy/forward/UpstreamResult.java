@@ -63,8 +63,29 @@ public sealed interface UpstreamResult {
          * lookup's, which are bounded in time by their exchange's own timeout.
          */
         public void readPrefix(int max, Consumer<byte[]> done) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            consume(max - 1L, bytes, max, "read enough of a long body", () -> done.accept(bytes.toByteArray()));
+        }
+
+        /**
+         * Drops a response the client will not see, without waiting for it: a small body that
+         * arrives promptly is read to its end so the connection can be reused; a large or slow one
+         * is cut off (aborting the exchange and its connection) after {@link #DRAIN_DEADLINE}.
+         */
+        public void discard() {
+            Scheduler.Task deadline = scheduler.schedule(() -> abort(new java.util.concurrent.TimeoutException("discarded")),
+                    DRAIN_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            consume(DRAIN_LIMIT, null, 0, "discarded a large body", deadline::cancel);
+        }
+
+        /**
+         * Reads the body as it comes until its end, or until more than {@code limit} bytes have come
+         * (then the exchange is aborted); keeps the first {@code keepAtMost} bytes in {@code kept} if
+         * given; then runs {@code finished}.
+         */
+        private void consume(long limit, java.io.ByteArrayOutputStream kept, int keepAtMost, String cutOff, Runnable finished) {
             new Runnable() {
-                private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                private long read;
 
                 @Override
                 public void run() {
@@ -77,52 +98,20 @@ public sealed interface UpstreamResult {
                         boolean failed = Content.Chunk.isFailure(chunk);
                         boolean end = chunk.isLast() || failed;
                         if (!failed) {
-                            java.nio.ByteBuffer buffer = chunk.getByteBuffer();
-                            int take = Math.min(buffer.remaining(), max - bytes.size());
-                            byte[] copy = new byte[take];
-                            buffer.get(buffer.position(), copy, 0, take);
-                            bytes.writeBytes(copy);
+                            read += chunk.remaining();
+                            if (kept != null && kept.size() < keepAtMost) {
+                                java.nio.ByteBuffer buffer = chunk.getByteBuffer();
+                                byte[] copy = new byte[Math.min(buffer.remaining(), keepAtMost - kept.size())];
+                                buffer.get(buffer.position(), copy, 0, copy.length);
+                                kept.writeBytes(copy);
+                            }
                         }
                         chunk.release();
-                        if (end || bytes.size() >= max) {
+                        if (end || read > limit) {
                             if (!end) {
-                                abort(new IllegalStateException("read enough of a long body"));
+                                abort(new IllegalStateException(cutOff));
                             }
-                            done.accept(bytes.toByteArray());
-                            return;
-                        }
-                    }
-                }
-            }.run();
-        }
-
-        /**
-         * Drops a response the client will not see, without waiting for it: a small body that
-         * arrives promptly is read to its end so the connection can be reused; a large or slow one
-         * is cut off (aborting the exchange and its connection) after {@link #DRAIN_DEADLINE}.
-         */
-        public void discard() {
-            Scheduler.Task deadline = scheduler.schedule(() -> abort(new java.util.concurrent.TimeoutException("discarded")),
-                    DRAIN_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-            new Runnable() {
-                private long read;
-
-                @Override
-                public void run() {
-                    while (true) {
-                        Content.Chunk chunk = body.read();
-                        if (chunk == null) {
-                            body.demand(this);
-                            return;
-                        }
-                        read += chunk.remaining();
-                        boolean end = chunk.isLast() || Content.Chunk.isFailure(chunk);
-                        chunk.release();
-                        if (end || read > DRAIN_LIMIT) {
-                            deadline.cancel();
-                            if (!end) {
-                                abort(new IllegalStateException("discarded a large body"));
-                            }
+                            finished.run();
                             return;
                         }
                     }

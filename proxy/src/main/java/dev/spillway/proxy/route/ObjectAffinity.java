@@ -23,6 +23,8 @@ public record ObjectAffinity(String apiRoot, String apiVersion, List<ObjectRef> 
     /** A request with no object in it: a model call by deployment path, or anything outside the object APIs. */
     public static final ObjectAffinity NONE = new ObjectAffinity("/openai/v1", null, List.of(), null, null);
 
+    private static final ObjectKind[] KINDS = ObjectKind.values();
+
     public ObjectAffinity {
         named = List.copyOf(named);
     }
@@ -32,31 +34,39 @@ public record ObjectAffinity(String apiRoot, String apiVersion, List<ObjectRef> 
      * @param apiVersion the {@code api-version} query parameter, or null
      */
     public static ObjectAffinity of(String method, List<String> segments, String apiVersion) {
+        return of(method, segments, () -> apiVersion);
+    }
+
+    /**
+     * As {@link #of(String, List, String)}, reading the {@code api-version} only for a path under
+     * the preview APIs' root, so that model calls by deployment path or under /openai/v1 pay nothing for it.
+     */
+    public static ObjectAffinity of(String method, List<String> segments, java.util.function.Supplier<String> apiVersionOf) {
         if (segments.size() < 2 || !segments.get(0).equals("openai") || segments.get(1).equals("deployments")) {
             return NONE;
         }
         boolean v1 = segments.get(1).equals("v1");
         String root = v1 ? "/openai/v1" : "/openai";
         List<String> rest = segments.subList(v1 ? 2 : 1, segments.size());
-        for (ObjectKind kind : ObjectKind.values()) {
+        String apiVersion = v1 ? null : apiVersionOf.get();
+        for (ObjectKind kind : KINDS) {
             List<String> collection = kind.collection();
             if (rest.size() < collection.size() || !rest.subList(0, collection.size()).equals(collection)) {
                 continue;
             }
-            String version = v1 ? null : apiVersion;
             if (rest.size() == collection.size()) {
                 boolean creates = method.equalsIgnoreCase("POST") && kind.createdByPostToCollection();
-                return new ObjectAffinity(root, version, List.of(), creates ? kind : null, null);
+                return new ObjectAffinity(root, apiVersion, List.of(), creates ? kind : null, null);
             }
             String id = rest.get(collection.size());
             if (kind.isOperation(id)) {
-                return new ObjectAffinity(root, version, List.of(), null, null);
+                return new ObjectAffinity(root, apiVersion, List.of(), null, null);
             }
             ObjectRef ref = new ObjectRef(kind, id);
             boolean deletes = method.equalsIgnoreCase("DELETE") && rest.size() == collection.size() + 1;
-            return new ObjectAffinity(root, version, List.of(ref), null, deletes ? ref : null);
+            return new ObjectAffinity(root, apiVersion, List.of(ref), null, deletes ? ref : null);
         }
-        return new ObjectAffinity(root, v1 ? null : apiVersion, List.of(), null, null);
+        return new ObjectAffinity(root, apiVersion, List.of(), null, null);
     }
 
     /** The same request with the objects its body names added after those of its path. */

@@ -30,12 +30,8 @@ final class FailoverAnswers {
         String target = deployment.isEmpty() ? "this request" : "deployment '" + deployment + "'";
         if (throttled || lastFailure == null) {
             long waitMillis = Math.max(0, availableAtMillis - nowMillis);
-            long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
             log.exhausted(deployment, 429, waitMillis);
-            return ErrorAnswer.of(429, "429", "Every backend for " + target + " is rate limited. Please retry after "
-                    + waitSeconds + " seconds.")
-                    .withHeader("Retry-After", Long.toString(waitSeconds))
-                    .withHeader("retry-after-ms", Long.toString(waitMillis));
+            return rateLimited("Every backend for " + target + " is rate limited.", waitMillis);
         }
         log.exhausted(deployment, lastFailure.kind() == UpstreamResult.Kind.TIMEOUT ? 504 : 502, 0);
         return switch (lastFailure.kind()) {
@@ -54,10 +50,15 @@ final class FailoverAnswers {
      */
     ErrorAnswer homeThrottled(String objectId, String backend, long availableAtMillis, long nowMillis) {
         long waitMillis = Math.max(0, availableAtMillis - nowMillis);
-        long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
         log.homeRefused(objectId, backend, 429, waitMillis);
-        return ErrorAnswer.of(429, "429", "The Azure OpenAI account that holds '" + objectId + "' (" + backend + ") is rate limited, "
-                + "and no other account has it. Please retry after " + waitSeconds + " seconds.")
+        return rateLimited("The Azure OpenAI account that holds '" + objectId + "' (" + backend + ") is rate limited, "
+                + "and no other account has it.", waitMillis);
+    }
+
+    /** Azure's 429 shape: the wait in the message, in whole seconds in Retry-After and exactly in retry-after-ms. */
+    private static ErrorAnswer rateLimited(String why, long waitMillis) {
+        long waitSeconds = Math.max(1, (waitMillis + 999) / 1000);
+        return ErrorAnswer.of(429, "429", why + " Please retry after " + waitSeconds + " seconds.")
                 .withHeader("Retry-After", Long.toString(waitSeconds))
                 .withHeader("retry-after-ms", Long.toString(waitMillis));
     }

@@ -85,9 +85,7 @@ final class FailoverLoop {
             // Requests already held for this deployment were here first.
             if (parts.pending().enabled() && parts.pending().anyWaiting(exchange.deployment)) {
                 if (!wait(new RouteDecision.Exhausted(parts.router().nowMillis(), false), false)) {
-                    RouteDecision.Exhausted full = parts.router().fullUntil(exchange.deployment, estimatedTokens);
-                    exhausted(new RouteDecision.Exhausted(Math.max(full == null ? 0 : full.availableAtMillis(),
-                            parts.router().nowMillis() + 1_000), false));
+                    refuseWithoutWaiting();
                 }
                 return;
             }
@@ -200,16 +198,21 @@ final class FailoverLoop {
             @Override
             public void expire() {
                 parts.metrics().waited("expired", Duration.ofMillis(parts.router().nowMillis() - heldSinceMillis));
-                Router router = parts.router();
-                RouteDecision.Exhausted full = router.fullUntil(exchange.deployment, estimatedTokens);
-                long availableAt = full == null ? router.nowMillis() : full.availableAtMillis();
-                exhausted(new RouteDecision.Exhausted(Math.max(availableAt, router.nowMillis() + 1_000), false));
+                refuseWithoutWaiting();
             }
         }, keepPlace);
         if (!holding) {
             parts.metrics().waited("queue_full", Duration.ZERO);
         }
         return holding;
+    }
+
+    /** 429 without holding the request (longer): retry when an endpoint is expected free, and not sooner than a second. */
+    private void refuseWithoutWaiting() {
+        Router router = parts.router();
+        RouteDecision.Exhausted full = router.fullUntil(exchange.deployment, estimatedTokens);
+        long availableAt = full == null ? router.nowMillis() : full.availableAtMillis();
+        exhausted(new RouteDecision.Exhausted(Math.max(availableAt, router.nowMillis() + 1_000), false));
     }
 
     /** The one account that could serve the request cannot now; what it said is the client's answer. */

@@ -98,8 +98,8 @@ final class OpenAiHandler extends Handler.Abstract {
         try {
             facts = inspector.inspect(path, request.getHeaders().get(HttpHeader.CONTENT_TYPE), body);
             String query = request.getHttpURI().getQuery();
-            affinity = ObjectAffinity.of(method, path.segments(), query == null ? null : Request.extractQueryParameters(request)
-                    .getValue("api-version")).withBodyRefs(facts.bodyRefs());
+            affinity = ObjectAffinity.of(method, path.segments(), () -> query == null ? null
+                    : Request.extractQueryParameters(request).getValue("api-version")).withBodyRefs(facts.bodyRefs());
             String pathAndQuery = query == null ? path.encoded() : path.encoded() + "?" + query;
             upstream = new UpstreamRequest(method, validTarget(pathAndQuery),
                     forwardedHeaders(request.getHeaders(), affinity.creates() != null), body);

@@ -74,20 +74,6 @@ class BoundedWaitHostileTest {
         return matcher.find() ? Integer.parseInt(matcher.group(1)) : 0;
     }
 
-    private static void clearAfterFirst429(Simulator account, long millis) {
-        Thread.ofVirtual().start(() -> {
-            try {
-                while (account.traffic().answered429() == 0) {
-                    Thread.sleep(5);
-                }
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            account.faults().clear();
-        });
-    }
-
     /**
      * The per-backend cap is shared by all deployments on a backend, but a held request is kicked only
      * by answers for its own deployment: when the slot is freed by another deployment's request, the
@@ -161,7 +147,7 @@ class BoundedWaitHostileTest {
         // Quota enough for all of them: any 429 the client sees is the proxy's.
         Simulator only = servers.account(SimulatorOptions.defaults().withTokensPerMinute(1_000_000_000L));
         only.faults().throttleAll(Duration.ofMillis(2_500));
-        clearAfterFirst429(only, 300);
+        BoundedWaitTest.clearAfterFirst429(only, 300);
         RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).start();
         long threadsBefore = proxyThreads();
         List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
@@ -201,7 +187,7 @@ class BoundedWaitHostileTest {
     void aHeldStreamingRequestIsServedAsAStream() throws Exception {
         Simulator only = servers.account();
         only.faults().throttleAll(Duration.ofMillis(600));
-        clearAfterFirst429(only, 100);
+        BoundedWaitTest.clearAfterFirst429(only, 100);
         RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).start();
 
         HttpResponse<InputStream> response = proxy.postStreaming(CHAT, RunningProxy.chatBody(true));
@@ -270,7 +256,7 @@ class BoundedWaitHostileTest {
     void theQueueDepthGaugeSurvivesAGarbageCollection() throws Exception {
         Simulator only = servers.account();
         only.faults().throttleAll(Duration.ofMillis(1_500));
-        clearAfterFirst429(only, 100);
+        BoundedWaitTest.clearAfterFirst429(only, 100);
         RunningProxy proxy = servers.proxy().env("SPILLWAY_MAX_WAIT_MS", "5000").backend("openai1", only, 1).start();
         CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> proxy.chat("chat"));
         await(() -> heldForChat(proxy) == 1, Duration.ofSeconds(3), "one held");

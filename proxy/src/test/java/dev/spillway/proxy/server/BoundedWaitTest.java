@@ -26,7 +26,7 @@ class BoundedWaitTest {
     final LoopbackServers servers = new LoopbackServers();
 
     /** Lets the account recover a while after it first answered 429, well before the block it asked for ends. */
-    private static void clearAfterFirst429(Simulator account, long millis) {
+    static void clearAfterFirst429(Simulator account, long millis) {
         Thread.ofVirtual().start(() -> {
             try {
                 while (account.traffic().answered429() == 0) {
