@@ -7,7 +7,10 @@ import dev.spillway.proxy.auth.ApiKeyAuthenticator;
 import dev.spillway.proxy.auth.Authenticator;
 import dev.spillway.proxy.auth.EntraTokenAuthenticator;
 import dev.spillway.proxy.auth.InboundAuth;
+import dev.spillway.proxy.budget.Caller;
+import dev.spillway.proxy.budget.CallerBudgets;
 import dev.spillway.proxy.config.BackendConfig;
+import dev.spillway.proxy.config.CallerConfig;
 import dev.spillway.proxy.config.ProxyConfig;
 import dev.spillway.proxy.forward.ApiKeyCredential;
 import dev.spillway.proxy.forward.BackendCredential;
@@ -26,12 +29,14 @@ import dev.spillway.proxy.route.WeightedRandomPolicy;
 import dev.spillway.proxy.observe.BackendsReport;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.server.ProxyServer;
+import dev.spillway.proxy.state.LocalBudgetStore;
 import dev.spillway.proxy.state.LocalObjectHomes;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -69,9 +74,12 @@ public final class Spillway {
         SharedIo io = SharedIo.start();
         Forwarder forwarder = new Forwarder(config.connectTimeout(), config.headersTimeout(),
                 backendCredentials(config.backends(), entraCredential, clock), io);
+        ProxyMetrics metrics = new ProxyMetrics();
+        CallerBudgets budgets = new CallerBudgets(config.auth().callers().stream().map(c -> new Caller(c.name(), c.limits())).toList(),
+                new LocalBudgetStore(clock), metrics);
         return new ProxyServer("0.0.0.0", inboundAuth(config, clock), router, forwarder, config.maxBodyBytes(),
-                config.limits(), config.waiting(), new ProxyMetrics(), new BackendsReport(cluster, clock), io,
-                new LocalObjectHomes(OBJECT_HOMES, OBJECT_HOME_IDLE, Ticker.systemTicker()));
+                config.limits(), config.waiting(), metrics, new BackendsReport(cluster, clock), io,
+                new LocalObjectHomes(OBJECT_HOMES, OBJECT_HOME_IDLE, Ticker.systemTicker()), budgets);
     }
 
     /** The production credential: the user-assigned managed identity if named, else azure-identity's default chain. */
@@ -95,10 +103,16 @@ public final class Spillway {
         }
         List<Authenticator> authenticators = new ArrayList<>();
         // Entra first: when a JWT-shaped Bearer fails, its reason (expired, wrong audience) beats "not a valid key".
+        Map<String, List<String>> callerKeys = new LinkedHashMap<>();
+        Map<String, List<String>> callerPrincipals = new LinkedHashMap<>();
+        for (CallerConfig caller : config.auth().callers()) {
+            callerKeys.put(caller.name(), caller.apiKeys());
+            callerPrincipals.put(caller.name(), caller.principals());
+        }
         config.auth().entra().ifPresent(entra ->
-                authenticators.add(new EntraTokenAuthenticator(entra, config.auth().allowedPrincipals(), clock)));
-        if (!config.auth().apiKeys().isEmpty()) {
-            authenticators.add(new ApiKeyAuthenticator(config.auth().apiKeys()));
+                authenticators.add(new EntraTokenAuthenticator(entra, config.auth().allowedPrincipals(), callerPrincipals, clock)));
+        if (!config.auth().apiKeys().isEmpty() || callerKeys.values().stream().anyMatch(keys -> !keys.isEmpty())) {
+            authenticators.add(new ApiKeyAuthenticator(config.auth().apiKeys(), callerKeys));
         }
         return InboundAuth.of(authenticators);
     }

@@ -3,8 +3,15 @@ package dev.spillway.proxy.auth;
 /** What an {@link Authenticator} made of a request's credentials. */
 public sealed interface AuthResult {
 
-    /** The caller is let in; {@code principal} names it in logs without revealing its secret. */
-    record Allowed(String principal) implements AuthResult {}
+    /**
+     * The caller is let in; {@code principal} names it in logs without revealing its secret, and
+     * {@code caller} is the name of the {@code SPILLWAY_CALLERS} entry its credential belongs to, or null.
+     */
+    record Allowed(String principal, String caller) implements AuthResult {
+        public Allowed(String principal) {
+            this(principal, null);
+        }
+    }
 
     /** The request carries no credential this authenticator understands. */
     record NotPresented() implements AuthResult {}

@@ -24,6 +24,7 @@ import java.time.InstantSource;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -51,6 +52,8 @@ public final class EntraTokenAuthenticator implements Authenticator {
     private final Set<String> audiences;
     private final Set<String> issuers;
     private final Set<String> allowedPrincipals;
+    /** Named callers ({@code SPILLWAY_CALLERS}) by their principals, lower-cased. */
+    private final Map<String, String> callerOfPrincipal;
     private final OpenIdMetadata metadata;
     private final ResourceRetriever retriever;
     private final InstantSource clock;
@@ -60,16 +63,34 @@ public final class EntraTokenAuthenticator implements Authenticator {
     private volatile DefaultJWTProcessor<SecurityContext> processor;
 
     public EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, InstantSource clock) {
-        this(config, allowedPrincipals, new DefaultResourceRetriever(5_000, 5_000, 512 * 1024), clock);
+        this(config, allowedPrincipals, Map.of(), clock);
+    }
+
+    /**
+     * @param callerPrincipals each named caller's principals, by the caller's name: a token of one is that caller's, and is
+     *                         allowed in even when {@code allowedPrincipals} does not list it
+     */
+    public EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, Map<String, List<String>> callerPrincipals,
+                                   InstantSource clock) {
+        this(config, allowedPrincipals, callerPrincipals, new DefaultResourceRetriever(5_000, 5_000, 512 * 1024), clock,
+                new DefaultJWSVerifierFactory());
     }
 
     EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, ResourceRetriever retriever, InstantSource clock) {
-        this(config, allowedPrincipals, retriever, clock, new DefaultJWSVerifierFactory());
+        this(config, allowedPrincipals, Map.of(), retriever, clock, new DefaultJWSVerifierFactory());
     }
 
     /** @param verifiers makes the RS256 verifiers; tests count them */
     EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, ResourceRetriever retriever, InstantSource clock,
                             JWSVerifierFactory verifiers) {
+        this(config, allowedPrincipals, Map.of(), retriever, clock, verifiers);
+    }
+
+    EntraTokenAuthenticator(AuthConfig.EntraConfig config, List<String> allowedPrincipals, Map<String, List<String>> callerPrincipals,
+                            ResourceRetriever retriever, InstantSource clock, JWSVerifierFactory verifiers) {
+        Map<String, String> callers = new java.util.HashMap<>();
+        callerPrincipals.forEach((caller, principals) -> principals.forEach(p -> callers.put(p.toLowerCase(Locale.ROOT), caller)));
+        this.callerOfPrincipal = Map.copyOf(callers);
         this.verifiers = verifiers;
         this.tenantId = config.tenantId();
         this.audiences = config.audiences().stream().map(EntraTokenAuthenticator::withoutTrailingSlash).collect(Collectors.toUnmodifiableSet());
@@ -163,6 +184,12 @@ public final class EntraTokenAuthenticator implements Authenticator {
         String oid = stringClaim(claims, "oid");
         String appId = stringClaim(claims, "appid") != null ? stringClaim(claims, "appid") : stringClaim(claims, "azp");
         String principal = oid != null ? oid : appId != null ? appId : "unknown";
+        // The object id names one identity; the app id, every identity of an app: the narrower wins.
+        String caller = oid != null && callerOfPrincipal.containsKey(oid.toLowerCase(Locale.ROOT)) ? callerOfPrincipal.get(oid.toLowerCase(Locale.ROOT))
+                : appId != null ? callerOfPrincipal.get(appId.toLowerCase(Locale.ROOT)) : null;
+        if (caller != null) {
+            return new AuthResult.Allowed("entra:" + principal, caller);
+        }
         if (!allowedPrincipals.isEmpty() && !(oid != null && allowedPrincipals.contains(oid)) && !(appId != null && allowedPrincipals.contains(appId))) {
             return new AuthResult.Rejected(403, "principal_not_allowed", "This identity (object id " + (oid == null ? "none" : oid)
                     + ", app id " + (appId == null ? "none" : appId) + ") is not on the proxy's allow-list (SPILLWAY_ALLOWED_PRINCIPALS).");

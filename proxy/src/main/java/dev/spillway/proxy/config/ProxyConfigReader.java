@@ -175,18 +175,29 @@ public final class ProxyConfigReader {
                 stripTrailingSlash(url("SPILLWAY_ENTRA_AUTHORITY", "the value",
                         value(env, "SPILLWAY_ENTRA_AUTHORITY").orElse(DEFAULT_AUTHORITY)).toString())));
         List<String> principals = value(env, "SPILLWAY_ALLOWED_PRINCIPALS").map(ProxyConfigReader::list).orElse(List.of());
+        List<CallerConfig> callers = value(env, CallersReader.CALLERS).map(text -> new CallersReader(json).read(text, keys)).orElse(List.of());
         boolean disabled = mode.isPresent();
         if (disabled && (!keys.isEmpty() || entra.isPresent())) {
             throw new ConfigException("SPILLWAY_AUTH", "is 'none' but SPILLWAY_API_KEYS or SPILLWAY_ENTRA_TENANT_ID is set too; remove one");
         }
-        if (!disabled && keys.isEmpty() && entra.isEmpty()) {
-            throw new ConfigException("SPILLWAY_API_KEYS", "no inbound auth configured: set SPILLWAY_API_KEYS (comma-separated keys) "
-                    + "and/or SPILLWAY_ENTRA_TENANT_ID; SPILLWAY_AUTH=none runs an open proxy, for local experiments only");
+        if (disabled && !callers.isEmpty()) {
+            throw new ConfigException(CallersReader.CALLERS, "names callers, but SPILLWAY_AUTH=none lets anyone in unnamed; remove SPILLWAY_AUTH");
+        }
+        boolean callerKeys = callers.stream().anyMatch(caller -> !caller.apiKeys().isEmpty());
+        if (entra.isEmpty()) {
+            callers.stream().filter(caller -> !caller.principals().isEmpty()).findFirst().ifPresent(caller -> {
+                throw new ConfigException(CallersReader.CALLERS, "caller '" + caller.name() + "' lists principals, but Entra ID tokens are "
+                        + "not accepted; set SPILLWAY_ENTRA_TENANT_ID or remove its \"principals\"");
+            });
+        }
+        if (!disabled && keys.isEmpty() && !callerKeys && entra.isEmpty()) {
+            throw new ConfigException("SPILLWAY_API_KEYS", "no inbound auth configured: set SPILLWAY_API_KEYS (comma-separated keys), "
+                    + "SPILLWAY_CALLERS (named callers with keys) and/or SPILLWAY_ENTRA_TENANT_ID; SPILLWAY_AUTH=none runs an open proxy, for local experiments only");
         }
         if (!principals.isEmpty() && entra.isEmpty()) {
             throw new ConfigException("SPILLWAY_ALLOWED_PRINCIPALS", "only applies to Entra ID tokens; set SPILLWAY_ENTRA_TENANT_ID too");
         }
-        return new AuthConfig(disabled, keys, entra, principals);
+        return new AuthConfig(disabled, keys, entra, principals, callers);
     }
 
     private static ProxyConfig.BalancingPolicy policy(Map<String, String> env) {

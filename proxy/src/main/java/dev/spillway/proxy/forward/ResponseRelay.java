@@ -50,7 +50,13 @@ public final class ResponseRelay {
      * @param tap         sees every body byte before the client does, to find the reported usage or a created object's id
      */
     public void relay(UpstreamResult.Response response, Response client, HttpField extraHeader, BodyTap tap, Consumer<Result> done) {
-        new Copy(response, client, extraHeader, tap, done).iterate();
+        relay(response, client, extraHeader, tap, null, done);
+    }
+
+    /** @param stripper takes out what the proxy asked the account to add to a stream, or null to relay the bytes as they are */
+    public void relay(UpstreamResult.Response response, Response client, HttpField extraHeader, BodyTap tap, UsageStripper stripper,
+                      Consumer<Result> done) {
+        new Copy(response, client, extraHeader, tap, stripper, done).iterate();
     }
 
     public static boolean isStream(UpstreamResult.Response response) {
@@ -63,6 +69,7 @@ public final class ResponseRelay {
         private final Response client;
         private final HttpField extraHeader;
         private final BodyTap tap;
+        private final UsageStripper stripper;
         private final Consumer<Result> done;
         private final boolean stream;
         private boolean headWritten;
@@ -72,11 +79,13 @@ public final class ResponseRelay {
         private long relayed;
         private Result ending;
 
-        Copy(UpstreamResult.Response response, Response client, HttpField extraHeader, BodyTap tap, Consumer<Result> done) {
+        Copy(UpstreamResult.Response response, Response client, HttpField extraHeader, BodyTap tap, UsageStripper stripper,
+             Consumer<Result> done) {
             this.response = response;
             this.client = client;
             this.extraHeader = extraHeader;
             this.tap = tap;
+            this.stripper = stripper;
             this.done = done;
             this.stream = isStream(response);
         }
@@ -109,6 +118,9 @@ public final class ResponseRelay {
             }
             ByteBuffer bytes = chunk.getByteBuffer();
             tap.accept(bytes);
+            if (stripper != null) {
+                bytes = stripper.strip(bytes, chunk.isLast());
+            }
             if (!headWritten) {
                 writeHead(!(chunk.isLast() && !chunk.hasRemaining()));
             }
@@ -127,7 +139,8 @@ public final class ResponseRelay {
             Set<String> connectionTokens = HeaderPolicy.connectionTokens(response.headers().getValuesList(HttpHeader.CONNECTION));
             boolean sized = false;
             for (HttpField field : response.headers()) {
-                if (HeaderPolicy.forwardsResponseHeader(field, connectionTokens)) {
+                // A stripped body is shorter than the account said.
+                if (HeaderPolicy.forwardsResponseHeader(field, connectionTokens) && !(stripper != null && field.getHeader() == HttpHeader.CONTENT_LENGTH)) {
                     // The server framework sets no defaults on a core response, so every field is added as it came.
                     headers.add(field);
                     sized |= field.getHeader() == HttpHeader.CONTENT_LENGTH;

@@ -38,7 +38,9 @@ public final class ProxyMetrics {
         /** about an object whose account is throttled: that account's 429, never another account */
         HOME_THROTTLED,
         /** about an object whose account failed or could not be reached: never sent to another account */
-        HOME_UNAVAILABLE
+        HOME_UNAVAILABLE,
+        /** its caller was over a token budget: 429 or 403 before any account was called */
+        OVER_BUDGET
     }
 
     /** How the home of an object a request named was found. */
@@ -127,6 +129,18 @@ public final class ProxyMetrics {
 
     public void homeLearned() {
         homesLearned.increment();
+    }
+
+    /** Tokens a named caller's requests used ({@code kind} prompt or completion), from the usage the accounts reported. */
+    public Counter callerTokens(String caller, String kind) {
+        return Counter.builder("spillway_caller_tokens").description("Tokens used by each named caller, from the usage the accounts reported")
+                .tag("caller", caller).tag("kind", kind).register(registry);
+    }
+
+    /** Requests of a named caller refused by its budget ({@code limit} minute or quota). */
+    public Counter callerRejections(String caller, String limit) {
+        return Counter.builder("spillway_caller_rejections").description("Requests refused because their caller was over a token budget")
+                .tag("caller", caller).tag("limit", limit).register(registry);
     }
 
     /** The Prometheus text exposition of every meter. */

@@ -7,7 +7,8 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * Finds the {@code usage} a response reports, as the bytes pass through, without buffering the
+ * Finds the {@code usage} a response reports ({@code prompt_tokens}/{@code completion_tokens}, or the
+ * Responses API's {@code input_tokens}/{@code output_tokens}), as the bytes pass through, without buffering the
  * body: Azure OpenAI puts usage at the end of a JSON answer and in the final chunk of a stream
  * (with {@code stream_options.include_usage}). Each chunk is searched, byte by byte, for a usage
  * object, and only the bytes from the last one found are kept (a few hundred), so an open stream
@@ -22,6 +23,9 @@ public final class UsageScanner implements BodyTap {
     private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PROMPT = "\"prompt_tokens\"".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] COMPLETION = "\"completion_tokens\"".getBytes(StandardCharsets.US_ASCII);
+    /** The Responses API's names for the same counts. */
+    private static final byte[] INPUT = "\"input_tokens\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OUTPUT = "\"output_tokens\"".getBytes(StandardCharsets.US_ASCII);
 
     /** Tokens a response reported; completion is 0 for embeddings. */
     public record Usage(long promptTokens, long completionTokens) {}
@@ -109,10 +113,14 @@ public final class UsageScanner implements BodyTap {
         }
         byte[] text = Arrays.copyOf(captured, capturedLength);
         long prompt = numberAfter(text, PROMPT);
-        if (prompt < 0) {
-            return Optional.empty();
+        if (prompt >= 0) {
+            return Optional.of(new Usage(prompt, Math.max(0, numberAfter(text, COMPLETION))));
         }
-        return Optional.of(new Usage(prompt, Math.max(0, numberAfter(text, COMPLETION))));
+        long input = numberAfter(text, INPUT);
+        if (input >= 0) {
+            return Optional.of(new Usage(input, Math.max(0, numberAfter(text, OUTPUT))));
+        }
+        return Optional.empty();
     }
 
     /** Where the last {@code "usage"} followed by {@code :} and {@code {} starts in [from, to), or -1. */

@@ -38,8 +38,18 @@ public record ReplayPolicy(boolean replayAfterSent) {
 
     /** Whether the path is an operation that generates from a model (and so names a deployment). */
     public static boolean isModelCall(List<String> segments) {
+        String operation = operation(segments);
+        return operation != null && MODEL_CALLS.contains(operation);
+    }
+
+    /**
+     * What the path asks of a deployment or of the v1 API, such as {@code chat/completions}: the
+     * segments after {@code /openai/deployments/{name}/}, {@code /openai/v1/} or {@code /openai/};
+     * null when there are none.
+     */
+    public static String operation(List<String> segments) {
         if (segments.size() < 2) {
-            return false;
+            return null;
         }
         int operationStart = switch (segments.get(1)) {
             case "deployments" -> 3;
@@ -47,8 +57,8 @@ public record ReplayPolicy(boolean replayAfterSent) {
             default -> 1;
         };
         if (segments.size() <= operationStart) {
-            return false;
+            return null;
         }
-        return MODEL_CALLS.contains(String.join("/", segments.subList(operationStart, segments.size())));
+        return String.join("/", segments.subList(operationStart, segments.size()));
     }
 }

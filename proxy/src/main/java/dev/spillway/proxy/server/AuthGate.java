@@ -16,7 +16,15 @@ final class AuthGate {
 
     /** @return the answer that refuses the caller, or null when it may in */
     ErrorAnswer refusal(Function<String, String> header) {
-        AuthResult result = auth.authenticate(header);
+        return refusal(auth.authenticate(header));
+    }
+
+    AuthResult authenticate(Function<String, String> header) {
+        return auth.authenticate(header);
+    }
+
+    /** @return the answer to a caller that auth did not let in, or null when it did */
+    ErrorAnswer refusal(AuthResult result) {
         if (result instanceof AuthResult.Allowed) {
             return null;
         }

@@ -1,5 +1,6 @@
 package dev.spillway.proxy.server;
 
+import dev.spillway.proxy.budget.Charge;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.observe.ProxyMetrics.AttemptOutcome;
 import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
@@ -41,6 +42,10 @@ final class ClientExchange {
     final List<AttemptRecord> attempts = new ArrayList<>(2);
     String deployment = "";
     RequestOutcome outcome = RequestOutcome.REJECTED;
+    /** What the caller's budget is charged; whatever did not settle it by the end was served nothing. */
+    Charge charge = Charge.NONE;
+    /** The proxy asked the account for the stream's usage, which the client did not ask for: it is taken out again. */
+    boolean stripsUsage;
     private int status;
 
     ClientExchange(Request request, Response response, Callback callback, Drain drain, ProxyMetrics metrics, Router router) {
@@ -106,6 +111,7 @@ final class ClientExchange {
     }
 
     private void ended() {
+        charge.release();
         drain.exit();
         // Labelled now, not as they happened: a later attempt's success may have shown the deployment is real.
         for (AttemptRecord attempt : attempts) {

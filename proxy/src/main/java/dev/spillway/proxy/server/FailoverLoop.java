@@ -5,6 +5,7 @@ import dev.spillway.proxy.forward.Forwarder;
 import dev.spillway.proxy.forward.ResponseRelay;
 import dev.spillway.proxy.forward.UpstreamRequest;
 import dev.spillway.proxy.forward.UpstreamResult;
+import dev.spillway.proxy.forward.UsageStripper;
 import dev.spillway.proxy.observe.AttemptLog;
 import dev.spillway.proxy.observe.ProxyMetrics;
 import dev.spillway.proxy.observe.ProxyMetrics.AttemptOutcome;
@@ -326,6 +327,22 @@ final class FailoverLoop {
         });
     }
 
+    /**
+     * Settles the caller's charge once the answer reached the client, whole or cut off: the usage
+     * the account reported; else, for a success, the reservation (a stream cut before its usage
+     * chunk still spent tokens); else nothing (the account's own refusal).
+     */
+    private void charge(UsageScanner usage, boolean plain, boolean success) {
+        UsageScanner.Usage used = plain ? usage.usage().orElse(null) : null;
+        if (used != null) {
+            exchange.charge.used(used.promptTokens(), used.completionTokens());
+        } else if (success) {
+            exchange.charge.keepReservation();
+        } else {
+            exchange.charge.release();
+        }
+    }
+
     private static UpstreamResult.Failure brokeBeforeBody() {
         return new UpstreamResult.Failure(UpstreamResult.Kind.TRANSPORT, "response broke before its first body byte", true);
     }
@@ -348,7 +365,8 @@ final class FailoverLoop {
             metrics.streamOpened();
         }
         exchange.relaying(attempt.response().status());
-        parts.relay().relay(attempt.response(), exchange.response, new HttpField(BACKEND_HEADER, endpoint.backend().name()), tap, result -> {
+        UsageStripper stripper = exchange.stripsUsage && stream && success ? new UsageStripper() : null;
+        parts.relay().relay(attempt.response(), exchange.response, new HttpField(BACKEND_HEADER, endpoint.backend().name()), tap, stripper, result -> {
             if (stream) {
                 metrics.streamClosed();
             }
@@ -356,6 +374,9 @@ final class FailoverLoop {
             parts.router().finished(endpoint);
             // A freed slot is shared by the backend's every deployment.
             parts.pending().changed();
+            if (result.ending() != ResponseRelay.Ending.BROKE_BEFORE_BODY) {
+                charge(usage, plain, success);
+            }
             switch (result.ending()) {
                 case COMPLETE -> {
                     Endpoint known = parts.router().known(endpoint);

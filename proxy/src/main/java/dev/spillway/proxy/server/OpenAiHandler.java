@@ -1,13 +1,18 @@
 package dev.spillway.proxy.server;
 
+import dev.spillway.proxy.auth.AuthResult;
+import dev.spillway.proxy.budget.Admission;
+import dev.spillway.proxy.budget.CallerBudgets;
 import dev.spillway.proxy.forward.HeaderPolicy;
 import dev.spillway.proxy.forward.UpstreamRequest;
 import dev.spillway.proxy.observe.ProxyMetrics;
+import dev.spillway.proxy.observe.ProxyMetrics.RequestOutcome;
 import dev.spillway.proxy.route.ObjectAffinity;
 import dev.spillway.proxy.route.ReplayPolicy;
 import dev.spillway.proxy.route.Router;
 import java.net.URI;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -18,8 +23,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * The forward path, {@code /openai/**}, as a Jetty core handler ahead of the Javalin app: admission
- * (drain and concurrency cap), the path check, auth, and the buffered body, then the
- * {@link FailoverLoop}. Anything else is declined, and the app behind it answers.
+ * (drain and concurrency cap), the path check, auth, the buffered body and the caller's budget, then
+ * the {@link FailoverLoop}. Anything else is declined, and the app behind it answers.
  */
 final class OpenAiHandler extends Handler.Abstract {
 
@@ -29,10 +34,12 @@ final class OpenAiHandler extends Handler.Abstract {
     private final FailoverLoop.Parts parts;
     private final Drain drain;
     private final int maxConcurrentRequests;
+    private final CallerBudgets budgets;
 
     OpenAiHandler(AuthGate auth, RequestBodyReader bodies, RequestInspector inspector, FailoverLoop.Parts parts, Drain drain,
-                  int maxConcurrentRequests) {
+                  int maxConcurrentRequests, CallerBudgets budgets) {
         this.auth = auth;
+        this.budgets = budgets;
         this.bodies = bodies;
         this.inspector = inspector;
         this.parts = parts;
@@ -70,15 +77,17 @@ final class OpenAiHandler extends Handler.Abstract {
             return true;
         }
         HttpFields headers = request.getHeaders();
-        ErrorAnswer refusal = auth.refusal(headers::get);
+        AuthResult who = auth.authenticate(headers::get);
+        ErrorAnswer refusal = auth.refusal(who);
         if (refusal != null) {
             exchange.answer(refusal);
             return true;
         }
+        String caller = ((AuthResult.Allowed) who).caller();
         bodies.read(request, new RequestBodyReader.Outcome() {
             @Override
             public void body(byte[] body) {
-                forward(exchange, path, body);
+                forward(exchange, path, body, caller);
             }
 
             @Override
@@ -89,26 +98,43 @@ final class OpenAiHandler extends Handler.Abstract {
         return true;
     }
 
-    private void forward(ClientExchange exchange, CanonicalPath path, byte[] body) {
+    private void forward(ClientExchange exchange, CanonicalPath path, byte[] body, String caller) {
         Request request = exchange.request;
         String method = request.getMethod();
-        UpstreamRequest upstream;
         RequestInspector.RequestFacts facts;
         ObjectAffinity affinity;
+        URI target;
+        String query = request.getHttpURI().getQuery();
+        Supplier<String> apiVersion = () -> query == null ? null : Request.extractQueryParameters(request).getValue("api-version");
         try {
             facts = inspector.inspect(path, request.getHeaders().get(HttpHeader.CONTENT_TYPE), body);
-            String query = request.getHttpURI().getQuery();
-            affinity = ObjectAffinity.of(method, path.segments(), () -> query == null ? null
-                    : Request.extractQueryParameters(request).getValue("api-version")).withBodyRefs(facts.bodyRefs());
-            String pathAndQuery = query == null ? path.encoded() : path.encoded() + "?" + query;
-            upstream = new UpstreamRequest(method, validTarget(pathAndQuery),
-                    forwardedHeaders(request.getHeaders(), affinity.creates() != null), body);
+            affinity = ObjectAffinity.of(method, path.segments(), apiVersion).withBodyRefs(facts.bodyRefs());
+            target = validTarget(query == null ? path.encoded() : path.encoded() + "?" + query);
         } catch (BadRequestException e) {
             exchange.answer(ErrorAnswer.of(e));
             return;
         }
         exchange.deployment = facts.deployment();
-        new FailoverLoop(parts, exchange, upstream, facts.estimatedTokens(), ReplayPolicy.of(method, path.segments()), affinity).start();
+        boolean chargesTokens = CallerBudgets.chargesTokens(method, path.segments());
+        budgets.admit(caller, chargesTokens, facts.estimatedTokens()).whenComplete((admission, storeFailure) -> {
+            if (admission instanceof Admission.Refused refused) {
+                exchange.outcome = RequestOutcome.OVER_BUDGET;
+                exchange.answer(BudgetGate.refusal(refused));
+                return;
+            }
+            byte[] forwarded = body;
+            if (admission instanceof Admission.Admitted admitted) {
+                BudgetGate.addHeaders(exchange.response.getHeaders(), admitted);
+                exchange.charge = admitted.charge();
+                if (admitted.charge().counts() && StreamUsage.shouldAsk(path.segments(), apiVersion.get(), facts.streaming())) {
+                    forwarded = StreamUsage.ask(body, facts.streaming());
+                    exchange.stripsUsage = true;
+                }
+            }
+            // A store that failed is no reason to fail the request: it goes on uncharged.
+            UpstreamRequest upstream = new UpstreamRequest(method, target, forwardedHeaders(request.getHeaders(), affinity.creates() != null), forwarded);
+            new FailoverLoop(parts, exchange, upstream, facts.estimatedTokens(), ReplayPolicy.of(method, path.segments()), affinity).start();
+        });
     }
 
     /** @param creates whether the answer creates an object, whose id the proxy must read: it is then asked for unencoded */

@@ -1,6 +1,8 @@
 package dev.spillway.proxy.server;
 
 import dev.spillway.proxy.auth.InboundAuth;
+import dev.spillway.proxy.budget.CallerBudgets;
+import dev.spillway.proxy.budget.CallersReport;
 import dev.spillway.proxy.config.ProxyConfig;
 import dev.spillway.proxy.forward.Forwarder;
 import dev.spillway.proxy.forward.ResponseRelay;
@@ -50,10 +52,11 @@ public final class ProxyServer implements AutoCloseable {
      * @param io           the thread and buffer pools, shared with the forwarder's client
      * @param waiting      how long a request may be held for an account to have room
      * @param homes        where the objects that clients create live, as learned from the answers
+     * @param budgets      the named callers' token budgets
      */
     public ProxyServer(String host, InboundAuth inbound, Router router, Forwarder forwarder, long maxBodyBytes,
                        ProxyConfig.Limits limits, ProxyConfig.Waiting waiting, ProxyMetrics metrics, BackendsReport backends,
-                       SharedIo io, ObjectHomes homes) {
+                       SharedIo io, ObjectHomes homes, CallerBudgets budgets) {
         this.forwarder = forwarder;
         this.limits = limits;
         this.io = io;
@@ -64,7 +67,8 @@ public final class ProxyServer implements AutoCloseable {
         OpenAiHandler openAi = new OpenAiHandler(auth, new RequestBodyReader(maxBodyBytes, limits.bodyTimeout(), io.scheduler()),
                 new RequestInspector(), new FailoverLoop.Parts(router, forwarder, new ResponseRelay(), attemptLog,
                 new FailoverAnswers(attemptLog), metrics, homeResolver(router, forwarder, metrics, homes), pending), drain,
-                limits.maxConcurrentRequests());
+                limits.maxConcurrentRequests(), budgets);
+        CallersReport callers = new CallersReport(budgets);
         this.app = Javalin.create(config -> {
             config.jetty.threadPool = io.threads();
             config.http.compressionStrategy = CompressionStrategy.NONE;
@@ -125,6 +129,11 @@ public final class ProxyServer implements AutoCloseable {
             config.routes.get("/backends", ctx -> {
                 if (auth.authorized(ctx)) {
                     ctx.contentType("application/json").result(backends.render(pending.depths()));
+                }
+            });
+            config.routes.get("/callers", ctx -> {
+                if (auth.authorized(ctx)) {
+                    ctx.contentType("application/json").future(() -> callers.render().thenAccept(ctx::result).toCompletableFuture());
                 }
             });
             for (HandlerType method : ANY_METHOD) {
@@ -189,7 +198,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private static void notFound(Context ctx) {
         ErrorResponses.send(ctx, 404, "not_found", "No route for " + ctx.method() + " " + ctx.path()
-                + ". This proxy serves the Azure OpenAI API under /openai/ (and /healthz, /readyz, /metrics, /backends).");
+                + ". This proxy serves the Azure OpenAI API under /openai/ (and /healthz, /readyz, /metrics, /backends, /callers).");
     }
 
     @Override

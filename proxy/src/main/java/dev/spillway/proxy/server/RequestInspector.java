@@ -65,7 +65,20 @@ final class RequestInspector {
      * @param deployment empty when the request names none; {@code estimatedTokens} at least 1
      * @param bodyRefs   objects the body names, in the order they appear
      */
-    record RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs) {}
+    record RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs, Streaming streaming) {
+        RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs) {
+            this(deployment, estimatedTokens, bodyRefs, Streaming.NONE);
+        }
+    }
+
+    /**
+     * Whether the JSON body asks for a stream ({@code "stream": true}), and for the usage chunk at its
+     * end ({@code "stream_options": {"include_usage": true}}); {@code hasOptions}: it has a
+     * {@code stream_options} field at all.
+     */
+    record Streaming(boolean streams, boolean asksUsage, boolean hasOptions) {
+        static final Streaming NONE = new Streaming(false, false, false);
+    }
 
     /**
      * @param path the validated path; the deployment is its decoded segment, the same one that is
@@ -78,14 +91,14 @@ final class RequestInspector {
         // A Responses call generates from its input as a chat completion does from its messages.
         boolean generates = segments.get(segments.size() - 1).equals("responses");
         boolean isJson = body.length > 0 && isJson(contentType, body);
-        BodyFacts facts = isJson ? read(body, v1) : new BodyFacts(null, body.length, -1, false, List.of());
+        BodyFacts facts = isJson ? read(body, v1) : new BodyFacts(null, body.length, -1, false, List.of(), Streaming.NONE);
         long maxTokens = facts.maxTokens > 0 ? facts.maxTokens : DEFAULT_MAX_TOKENS;
         long estimate = Math.max(1, facts.promptChars / 4 + (facts.completion || generates ? maxTokens : 0));
         if (segments.size() > 2 && segments.get(0).equals("openai") && segments.get(1).equals("deployments")) {
-            return new RequestFacts(segments.get(2), estimate, facts.refs);
+            return new RequestFacts(segments.get(2), estimate, facts.refs, facts.streaming);
         }
         if (!v1 || !modelCall) {
-            return new RequestFacts("", estimate, facts.refs);
+            return new RequestFacts("", estimate, facts.refs, facts.streaming);
         }
         String model = isJson ? facts.model : multipart.model(contentType, body);
         if (model == null || model.isBlank()) {
@@ -95,20 +108,23 @@ final class RequestInspector {
                     : "A model call under /openai/v1/ needs a \"model\" field naming the deployment: in a multipart "
                             + "form, a part named \"model\"; otherwise a JSON body with \"model\".");
         }
-        return new RequestFacts(model, estimate, facts.refs);
+        return new RequestFacts(model, estimate, facts.refs, facts.streaming);
     }
 
     /**
      * @param completion whether the request generates tokens (it has messages or a prompt), so that
      *                   {@code max_tokens} counts
      */
-    private record BodyFacts(String model, long promptChars, long maxTokens, boolean completion, List<ObjectRef> refs) {}
+    private record BodyFacts(String model, long promptChars, long maxTokens, boolean completion, List<ObjectRef> refs, Streaming streaming) {}
 
     private BodyFacts read(byte[] body, boolean strict) throws BadRequestException {
         String model = null;
         long promptChars = 0;
         long maxTokens = -1;
         boolean completion = false;
+        boolean streams = false;
+        boolean asksUsage = false;
+        boolean hasStreamOptions = false;
         List<ObjectRef> refs = new ArrayList<>(0);
         try (JsonParser parser = json.createParser(body)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
@@ -129,6 +145,22 @@ final class RequestInspector {
                         promptChars += walk(parser, value, refs);
                     }
                     case "input", "instructions" -> promptChars += walk(parser, value, refs);
+                    case "stream" -> streams = value == JsonToken.VALUE_TRUE;
+                    case "stream_options" -> {
+                        hasStreamOptions = true;
+                        if (value == JsonToken.START_OBJECT) {
+                            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                                boolean includeUsage = parser.currentName().equals("include_usage");
+                                JsonToken option = parser.nextToken();
+                                if (includeUsage) {
+                                    asksUsage = option == JsonToken.VALUE_TRUE;
+                                }
+                                parser.skipChildren();
+                            }
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
                     default -> {
                         ObjectKind kind = REF_FIELDS.get(field);
                         if (kind != null) {
@@ -141,13 +173,13 @@ final class RequestInspector {
                     }
                 }
             }
-            return new BodyFacts(model, promptChars, maxTokens, completion, List.copyOf(refs));
+            return new BodyFacts(model, promptChars, maxTokens, completion, List.copyOf(refs), new Streaming(streams, asksUsage, hasStreamOptions));
         } catch (IOException e) {
             if (strict) {
                 throw invalidJson();
             }
             // A deployment-path call names its target in the path; a broken body is the backend's to refuse.
-            return new BodyFacts(null, body.length, -1, false, List.of());
+            return new BodyFacts(null, body.length, -1, false, List.of(), Streaming.NONE);
         }
     }
 
