@@ -48,9 +48,11 @@ public final class App {
                 identity.principalId(), config, names), ComponentResourceOptions.Empty);
 
         Output<String> apiKeys = ctx.config().getSecret("proxyApiKeys").applyValue(keys -> keys.orElse(""));
+        // A structured value comes as its JSON text, which is what SPILLWAY_CALLERS takes.
+        Output<String> callers = ctx.config().getSecret("callers").applyValue(value -> value.orElse(""));
         ProxyService proxy = new ProxyService("proxy", new ProxyService.Args(group.name(), config.location(), subscriptionId,
                 tenantId, identity.id(), identity.clientId(), identity.principalId(), openai.backends(), openai.accessGrants(),
-                apiKeys, config, names, registry), ComponentResourceOptions.Empty);
+                apiKeys, callers, config, names, registry), ComponentResourceOptions.Empty);
 
         ctx.export("proxyUrl", proxy.url());
         ctx.export("openaiV1BaseUrl", proxy.url().applyValue(url -> url + "/openai/v1"));

@@ -59,11 +59,12 @@ public final class ProxyService extends ComponentResource {
      * @param identity the proxy's user-assigned identity (resource id, client id)
      * @param accessGrants role assignments that must exist before the proxy starts
      * @param apiKeys  the proxyApiKeys secret, when configured
+     * @param callers  the callers secret (SPILLWAY_CALLERS' JSON), when configured
      */
     public record Args(Output<String> resourceGroupName, String location, Output<String> subscriptionId, Output<String> tenantId,
                        Output<String> identityId, Output<String> identityClientId, Output<String> identityPrincipalId,
                        List<OpenAiBackends.Backend> backends, List<Resource> accessGrants, Output<String> apiKeys,
-                       StackConfig config, ResourceNames names, RegistryDataPlane registry) {}
+                       Output<String> callers, StackConfig config, ResourceNames names, RegistryDataPlane registry) {}
 
     private final Output<String> url;
     private final Output<String> appName;
@@ -140,9 +141,7 @@ public final class ProxyService extends ComponentResource {
                 .configuration(ConfigurationArgs.builder()
                         .ingress(IngressArgs.builder().external(true).targetPort(PORT).allowInsecure(false).transport("auto").build())
                         .registries(RegistryCredentialsArgs.builder().server(registry.loginServer()).identity(args.identityId()).build())
-                        .secrets(config.hasApiKeys()
-                                ? List.of(SecretArgs.builder().name("proxy-api-keys").value(args.apiKeys()).build())
-                                : List.of())
+                        .secrets(secrets(args))
                         .build())
                 .template(TemplateArgs.builder()
                         .containers(ContainerArgs.builder()
@@ -186,6 +185,18 @@ public final class ProxyService extends ComponentResource {
         return imageBuildRunId;
     }
 
+    /** Container Apps secrets: the values never appear in the app's template, only their names. */
+    private static List<SecretArgs> secrets(Args args) {
+        List<SecretArgs> secrets = new ArrayList<>();
+        if (args.config().hasApiKeys()) {
+            secrets.add(SecretArgs.builder().name("proxy-api-keys").value(args.apiKeys()).build());
+        }
+        if (args.config().hasCallers()) {
+            secrets.add(SecretArgs.builder().name("proxy-callers").value(args.callers()).build());
+        }
+        return secrets;
+    }
+
     private static List<EnvironmentVarArgs> environmentVariables(Args args) {
         List<EnvironmentVarArgs> env = new ArrayList<>();
         env.add(EnvironmentVarArgs.builder().name("PORT").value(Integer.toString(PORT)).build());
@@ -196,6 +207,9 @@ public final class ProxyService extends ComponentResource {
         env.add(EnvironmentVarArgs.builder().name("SPILLWAY_DRAIN_TIMEOUT_MS").value(Integer.toString(DRAIN_TIMEOUT_MS)).build());
         if (args.config().hasApiKeys()) {
             env.add(EnvironmentVarArgs.builder().name("SPILLWAY_API_KEYS").secretRef("proxy-api-keys").build());
+        }
+        if (args.config().hasCallers()) {
+            env.add(EnvironmentVarArgs.builder().name("SPILLWAY_CALLERS").secretRef("proxy-callers").build());
         }
         if (!args.config().allowedPrincipals().isEmpty()) {
             env.add(EnvironmentVarArgs.builder().name("SPILLWAY_ALLOWED_PRINCIPALS")

@@ -7,6 +7,7 @@ import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -26,6 +27,7 @@ import java.util.function.Predicate;
  * @param proxyImage        an existing image to run instead of building one
  * @param imageBuilder      where the image is built when proxyImage is not set
  * @param hasApiKeys        whether proxyApiKeys is set (its value is read as a secret)
+ * @param hasCallers        whether callers is set: named callers with token budgets (its value is read as a secret)
  */
 public record StackConfig(
         String location,
@@ -41,10 +43,13 @@ public record StackConfig(
         double proxyCpu,
         String proxyMemory,
         boolean hasApiKeys,
-        List<String> allowedPrincipals) {
+        List<String> allowedPrincipals,
+        boolean hasCallers) {
 
     static final List<String> DEFAULT_LOCATIONS = List.of("eastus", "northcentralus", "eastus2");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** SPILLWAY_CALLERS' fields (DESIGN.md), in the order README lists them. */
+    private static final List<String> CALLER_FIELDS = List.of("name", "apiKeys", "principals", "tokensPerMinute", "tokenQuota", "tokenQuotaPeriod");
 
     /** A model deployment on every account. */
     public record Model(String deploymentName, String name, String version, String sku) {}
@@ -79,7 +84,39 @@ public record StackConfig(
                 min, max, cpu, memory,
                 hasApiKeys(value, isSecret),
                 value.apply("proxyAllowedPrincipals").map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(p -> !p.isEmpty()).toList())
-                        .orElse(List.of()));
+                        .orElse(List.of()),
+                hasCallers(value, isSecret));
+    }
+
+    /**
+     * {@code callers} is structured ({@code pulumi config set --secret --path 'callers[0].name' team-a}),
+     * which Pulumi.yaml cannot declare (its types are string, integer, boolean and arrays of those),
+     * so it is not declared there; the proxy checks every field at start-up. Here: its shape, and that
+     * keys are stored encrypted (with {@code --secret}, Pulumi marks the whole key secret).
+     */
+    private static boolean hasCallers(Function<String, Optional<String>> value, Predicate<String> isSecret) {
+        Optional<String> raw = value.apply("callers").map(String::trim).filter(text -> !text.isEmpty());
+        if (raw.isEmpty()) {
+            return false;
+        }
+        JsonNode callers = array(raw.get(), "callers", "[{\"name\": \"team-a\", \"apiKeys\": [\"...\"], \"tokensPerMinute\": 20000}]");
+        for (JsonNode caller : callers) {
+            if (!caller.isObject() || !caller.path("name").isTextual()) {
+                throw new StackConfigException("callers", "every entry needs a \"name\": pulumi config set --secret --path 'callers[0].name' team-a");
+            }
+            for (Iterator<String> fields = caller.fieldNames(); fields.hasNext(); ) {
+                String field = fields.next();
+                if (!CALLER_FIELDS.contains(field)) {
+                    throw new StackConfigException("callers", "caller '" + caller.path("name").asText() + "' has unknown field \"" + field
+                            + "\"; allowed fields are " + String.join(", ", CALLER_FIELDS));
+                }
+            }
+            if (caller.path("apiKeys").size() > 0 && !isSecret.test("callers")) {
+                throw new StackConfigException("callers", "holds API keys in plain text in the stack file; store them encrypted: "
+                        + "pulumi config rm callers, then pulumi config set --secret --path 'callers[0].apiKeys[0]' <key>");
+            }
+        }
+        return true;
     }
 
     /**

@@ -430,6 +430,47 @@ class StackPlanTest {
     }
 
     @Test
+    void callersBecomeAContainerAppsSecretBehindSpillwayCallersAndTheirKeysNeverAppearInThePlan() {
+        // What `pulumi config set --secret --path 'callers[0].apiKeys[0]' ...` leaves: the key's JSON, marked secret.
+        OfflinePlan.Result result = cleanPlan("callers", "[{\"name\":\"team-a\",\"apiKeys\":[\"caller-key-secret\"],"
+                + "\"tokensPerMinute\":20000,\"tokenQuota\":5000000,\"tokenQuotaPeriod\":\"monthly\"}]");
+
+        JsonNode secrets = result.named(APP, "proxy").inputs().path("configuration").path("secrets");
+        assertThat(secrets).extracting(secret -> secret.path("name").asText()).containsExactly("proxy-callers");
+        assertThat(secrets.get(0).path("value").asText()).isEqualTo("[secret]");
+        assertThat(env(result, "SPILLWAY_CALLERS").path("secretRef").asText()).isEqualTo("proxy-callers");
+        assertThat(OfflinePlan.toJson(result)).doesNotContain("caller-key-secret");
+    }
+
+    @Test
+    void callersWithApiKeysInPlainTextAreRefused() {
+        Map<String, String> config = new HashMap<>(devConfig());
+        config.put("callers", "[{\"name\":\"team-a\",\"apiKeys\":[\"plain\"]}]");
+
+        OfflinePlan.Result result = OfflinePlan.run(OfflinePlan.Options.of("dev", config).secretKeys(Set.of()));
+
+        assertThat(result.errors()).anySatisfy(error -> assertThat(error)
+                .contains("spillway:callers holds API keys in plain text").contains("pulumi config set --secret --path"));
+    }
+
+    @Test
+    void callersNamedOnlyByPrincipalsMayBePlainText() {
+        Map<String, String> config = new HashMap<>(devConfig());
+        config.put("callers", "[{\"name\":\"chat-app\",\"principals\":[\"11111111-2222-3333-4444-555555555555\"],\"tokensPerMinute\":1000}]");
+
+        OfflinePlan.Result result = OfflinePlan.run(OfflinePlan.Options.of("dev", config).secretKeys(Set.of()));
+
+        assertThat(result.errors()).isEmpty();
+    }
+
+    @Test
+    void aCallerWithAnUnknownFieldIsRefusedBeforeAnythingIsCreated() {
+        OfflinePlan.Result result = plan("callers", "[{\"name\":\"team-a\",\"tpm\":5}]");
+
+        assertThat(result.errors()).anySatisfy(error -> assertThat(error).contains("caller 'team-a' has unknown field \"tpm\""));
+    }
+
+    @Test
     void ingressIsExternalHttpsOnlyOnPort8080WithProbesAndAnHttpScaleRule() {
         JsonNode app = cleanPlan("proxyMinReplicas", "2", "proxyMaxReplicas", "5").named(APP, "proxy").inputs();
 

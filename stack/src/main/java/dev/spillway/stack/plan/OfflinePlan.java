@@ -34,7 +34,7 @@ public final class OfflinePlan {
     public static final String PROJECT = "spillway";
     /** What {@link #readStackConfig} gives for a value stored encrypted ({@code secure:}) in the stack file. */
     public static final String ENCRYPTED = "[encrypted in the stack file; not readable offline]";
-    private static final Set<String> SECRET_KEYS = Set.of("proxyApiKeys");
+    private static final Set<String> SECRET_KEYS = Set.of("proxyApiKeys", "callers");
 
     /** @param errors what the program reported as errors (a bad config value, say); empty on success */
     public record Result(List<PlannedResource> resources, Map<String, Object> outputs, List<String> errors) {
