@@ -31,11 +31,16 @@ public final class Charge {
         return caller != null;
     }
 
+    /** More than any one answer can use; a larger figure from an account is taken as this, so no sum can overflow. */
+    static final long MOST_REPORTED = 1_000_000_000L;
+
     /** The account reported this usage. */
     public void used(long promptTokens, long completionTokens) {
         if (caller == null || !settled.compareAndSet(false, true)) {
             return;
         }
+        promptTokens = Math.clamp(promptTokens, 0, MOST_REPORTED);
+        completionTokens = Math.clamp(completionTokens, 0, MOST_REPORTED);
         caller.counted(promptTokens, completionTokens);
         if (reservation != null) {
             store.settle(reservation, promptTokens + completionTokens);

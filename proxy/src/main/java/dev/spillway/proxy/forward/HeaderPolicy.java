@@ -75,8 +75,9 @@ public final class HeaderPolicy {
      */
     public static boolean forwardsResponseHeader(String name, Set<String> connectionTokens) {
         String lower = name.toLowerCase(Locale.ROOT);
+        // x-spillway-* are the proxy's own (the answering backend, the caller's budget): an account cannot set them.
         return !HOP_BY_HOP.contains(lower) && !connectionTokens.contains(lower)
-                && !lower.equals("set-cookie") && !lower.equals("date");
+                && !lower.equals("set-cookie") && !lower.equals("date") && !lower.startsWith("x-spillway-");
     }
 
     /** @param connectionHeaders every value of a message's {@code Connection} header (it may be repeated) */

@@ -365,7 +365,7 @@ final class FailoverLoop {
             metrics.streamOpened();
         }
         exchange.relaying(attempt.response().status());
-        UsageStripper stripper = exchange.stripsUsage && stream && success ? new UsageStripper() : null;
+        UsageStripper stripper = exchange.stripsUsage && stream && success && plain ? new UsageStripper() : null;
         parts.relay().relay(attempt.response(), exchange.response, new HttpField(BACKEND_HEADER, endpoint.backend().name()), tap, stripper, result -> {
             if (stream) {
                 metrics.streamClosed();

@@ -111,7 +111,8 @@ final class OpenAiHandler extends Handler.Abstract {
             affinity = ObjectAffinity.of(method, path.segments(), apiVersion).withBodyRefs(facts.bodyRefs());
             target = validTarget(query == null ? path.encoded() : path.encoded() + "?" + query);
         } catch (BadRequestException e) {
-            exchange.answer(ErrorAnswer.of(e));
+            ErrorAnswer answer = ErrorAnswer.of(e);
+            exchange.answer(caller == null ? answer : answer.withHeader(BudgetGate.CALLER_HEADER, caller));
             return;
         }
         exchange.deployment = facts.deployment();
@@ -132,17 +133,19 @@ final class OpenAiHandler extends Handler.Abstract {
                 }
             }
             // A store that failed is no reason to fail the request: it goes on uncharged.
-            UpstreamRequest upstream = new UpstreamRequest(method, target, forwardedHeaders(request.getHeaders(), affinity.creates() != null), forwarded);
+            // An answer whose usage or created id the proxy reads is asked for unencoded.
+            boolean readsAnswer = affinity.creates() != null || exchange.charge.counts();
+            UpstreamRequest upstream = new UpstreamRequest(method, target, forwardedHeaders(request.getHeaders(), readsAnswer), forwarded);
             new FailoverLoop(parts, exchange, upstream, facts.estimatedTokens(), ReplayPolicy.of(method, path.segments()), affinity).start();
         });
     }
 
-    /** @param creates whether the answer creates an object, whose id the proxy must read: it is then asked for unencoded */
-    private static HttpFields forwardedHeaders(HttpFields incoming, boolean creates) {
+    /** @param readsAnswer whether the proxy must read the answer (a created object's id, a caller's usage): it is then asked for unencoded */
+    private static HttpFields forwardedHeaders(HttpFields incoming, boolean readsAnswer) {
         Set<String> connectionTokens = HeaderPolicy.connectionTokens(incoming.getValuesList(HttpHeader.CONNECTION));
         HttpFields.Mutable headers = HttpFields.build(incoming.size());
         for (HttpField field : incoming) {
-            if (HeaderPolicy.forwardsRequestHeader(field, connectionTokens) && !(creates && field.getHeader() == HttpHeader.ACCEPT_ENCODING)) {
+            if (HeaderPolicy.forwardsRequestHeader(field, connectionTokens) && !(readsAnswer && field.getHeader() == HttpHeader.ACCEPT_ENCODING)) {
                 headers.add(field);
             }
         }

@@ -27,6 +27,8 @@ final class RequestInspector {
 
     /** What the service assumes a completion may use when the request sets no limit. */
     static final long DEFAULT_MAX_TOKENS = 4096;
+    /** More than any model generates; a larger {@code max_tokens} counts as this. */
+    static final long MOST_MAX_TOKENS = 1_000_000_000_000L;
     /** A body may name many files; the first few decide where it goes, so a hostile list cannot cost more. */
     static final int MAX_REFS = 16;
     /**
@@ -137,7 +139,9 @@ final class RequestInspector {
                     case "model" -> model = value == JsonToken.VALUE_STRING ? parser.getText() : null;
                     case "max_tokens", "max_completion_tokens", "max_output_tokens" -> {
                         if (value == JsonToken.VALUE_NUMBER_INT) {
-                            maxTokens = parser.getLongValue();
+                            // Past a long, or absurd: as large as the estimate goes, so no sum overflows.
+                            maxTokens = parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? MOST_MAX_TOKENS
+                                    : Math.min(parser.getLongValue(), MOST_MAX_TOKENS);
                         }
                     }
                     case "messages", "prompt" -> {
