@@ -139,8 +139,13 @@ class ObjectAffinityThroughProxyTest {
         assertThat(retrieved.statusCode()).isEqualTo(200);
         assertThat(backend(retrieved)).isEqualTo(home);
         for (Simulator account : accounts.values()) {
-            assertThat(received(account, "GET", RESPONSES + "/" + id)).as("one lookup per account, then remembered")
-                    .isEqualTo(account == accounts.get(home) ? 2 : 1);
+            // The others' lookups are abandoned once the home answers; one may be cut before it reached its account.
+            long lookups = received(account, "GET", RESPONSES + "/" + id);
+            if (account == accounts.get(home)) {
+                assertThat(lookups).as("the lookup, then the retrieve: remembered").isEqualTo(2);
+            } else {
+                assertThat(lookups).as("at most one lookup per account, then remembered").isLessThanOrEqualTo(1);
+            }
         }
     }
 
