@@ -176,7 +176,9 @@ class BoundedWaitHostileTest {
             }
             assertThat(statuses).as("upstream 429s %d", only.traffic().answered429()).containsOnly(200);
         }
-        assertThat(threadsHeld - threadsBefore).as("proxy threads added while 301 were held: " + names).isLessThan(60);
+        // The count is the whole test JVM's, the test client's own workers included (up to 60 of them, seen under load);
+        // a thread per held request would add 301.
+        assertThat(threadsHeld - threadsBefore).as("threads added while 301 were held: " + names).isLessThan(150);
         assertThat(only.traffic().answeredWith(200)).isEqualTo(301);
         await(() -> gauge(proxy, "spillway_in_flight_requests") == 0, Duration.ofSeconds(2), "in flight back to 0");
         assertThat(heldForChat(proxy)).isZero();
