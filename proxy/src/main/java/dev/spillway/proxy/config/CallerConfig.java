@@ -24,10 +24,6 @@ public record CallerConfig(String name, List<String> apiKeys, List<String> princ
         return "CallerConfig[name=" + name + ", apiKeys=" + apiKeys.size() + " configured, principals=" + principals + ", limits=" + limits + "]";
     }
 
-    public static CallerConfig unlimited(String name, List<String> apiKeys, List<String> principals) {
-        return new CallerConfig(name, apiKeys, principals, new TokenLimits(TokenLimits.NONE, TokenLimits.NONE, null));
-    }
-
     static TokenLimits limits(long perMinute, long quota, QuotaPeriod period) {
         return new TokenLimits(perMinute, quota, period);
     }

@@ -67,11 +67,7 @@ final class RequestInspector {
      * @param deployment empty when the request names none; {@code estimatedTokens} at least 1
      * @param bodyRefs   objects the body names, in the order they appear
      */
-    record RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs, Streaming streaming) {
-        RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs) {
-            this(deployment, estimatedTokens, bodyRefs, Streaming.NONE);
-        }
-    }
+    record RequestFacts(String deployment, long estimatedTokens, List<ObjectRef> bodyRefs, Streaming streaming) {}
 
     /**
      * Whether the JSON body asks for a stream ({@code "stream": true}), and for the usage chunk at its
