@@ -8,11 +8,42 @@ public interface BodyTap {
 
     void accept(ByteBuffer bytes);
 
+    /**
+     * The whole body has been seen, and its last bytes are about to be written: whatever depends
+     * on the body is settled here, before the client can read the end and send its next request.
+     */
+    default void ended() {
+    }
+
     /** Both taps, this one first. */
     default BodyTap andThen(BodyTap next) {
-        return bytes -> {
-            accept(bytes);
-            next.accept(bytes);
+        BodyTap first = this;
+        return new BodyTap() {
+            @Override
+            public void accept(ByteBuffer bytes) {
+                first.accept(bytes);
+                next.accept(bytes);
+            }
+
+            @Override
+            public void ended() {
+                first.ended();
+                next.ended();
+            }
+        };
+    }
+
+    /** A tap that reads nothing and runs {@code action} when the body has been seen whole. */
+    static BodyTap onEnd(Runnable action) {
+        return new BodyTap() {
+            @Override
+            public void accept(ByteBuffer bytes) {
+            }
+
+            @Override
+            public void ended() {
+                action.run();
+            }
         };
     }
 }

@@ -124,6 +124,9 @@ public final class ResponseRelay {
             if (!headWritten) {
                 writeHead(!(chunk.isLast() && !chunk.hasRemaining()));
             }
+            if (chunk.isLast()) {
+                tap.ended();
+            }
             writing = chunk;
             writingBytes = bytes.remaining();
             lastWritten = chunk.isLast();

@@ -360,6 +360,10 @@ final class FailoverLoop {
             String backend = endpoint.backend().name();
             tap = usage.andThen(new CreatedObjectId(stream, id -> parts.homes().created(id, backend)));
         }
+        if (exchange.charge.counts()) {
+            // Settled before the client reads the end, so its next request meets the charge, not the estimate.
+            tap = tap.andThen(BodyTap.onEnd(() -> charge(usage, plain, success)));
+        }
         ProxyMetrics metrics = parts.metrics();
         if (stream) {
             metrics.streamOpened();
