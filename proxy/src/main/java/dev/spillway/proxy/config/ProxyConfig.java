@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param azureClientId   the user-assigned managed identity that gets backend tokens
  * @param limits          backpressure, slow-client and shutdown limits
  * @param waiting         how long a request may be held for the next free account
+ * @param state           where replicas share state; empty: this process's memory only
  */
 public record ProxyConfig(
         int port,
@@ -30,7 +31,8 @@ public record ProxyConfig(
         BalancingPolicy policy,
         Optional<String> azureClientId,
         Limits limits,
-        Waiting waiting) {
+        Waiting waiting,
+        Optional<StateConfig> state) {
 
     public ProxyConfig {
         backends = List.copyOf(backends);

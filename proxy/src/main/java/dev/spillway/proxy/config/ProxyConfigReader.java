@@ -59,7 +59,85 @@ public final class ProxyConfigReader {
                 new ProxyConfig.Waiting(
                         // Off until its release pace follows what the accounts charge (docs/BENCHMARKS.md, quota section).
                         Duration.ofMillis(number(env, "SPILLWAY_MAX_WAIT_MS", 0, 0, 600_000)),
-                        (int) number(env, "SPILLWAY_MAX_QUEUED_PER_DEPLOYMENT", 1_000, 0, 1_000_000)));
+                        (int) number(env, "SPILLWAY_MAX_QUEUED_PER_DEPLOYMENT", 1_000, 0, 1_000_000)),
+                state(env));
+    }
+
+    static final String STATE = "SPILLWAY_STATE";
+    static final String STATE_AUTH = "SPILLWAY_STATE_AUTH";
+
+    private static Optional<StateConfig> state(Map<String, String> env) {
+        Optional<String> auth = value(env, STATE_AUTH);
+        Optional<String> text = value(env, STATE);
+        if (text.isEmpty()) {
+            if (auth.isPresent()) {
+                throw new ConfigException(STATE_AUTH, "is set but SPILLWAY_STATE is not; set SPILLWAY_STATE to rediss://host:port or remove it");
+            }
+            return Optional.empty();
+        }
+        StateConfig.Authentication authentication;
+        if (auth.isEmpty()) {
+            authentication = StateConfig.Authentication.URL;
+        } else if (auth.get().equalsIgnoreCase("entra")) {
+            authentication = StateConfig.Authentication.ENTRA;
+        } else {
+            throw new ConfigException(STATE_AUTH, "the only accepted value is 'entra' (the managed identity's token); "
+                    + "leave it unset to use the password in SPILLWAY_STATE, if any");
+        }
+        URI uri;
+        try {
+            uri = new URI(text.get());
+        } catch (URISyntaxException e) {
+            // The reason can quote the text, password and all.
+            throw new ConfigException(STATE, "is not a URL; use redis://host:port or rediss://host:port");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+            throw new ConfigException(STATE, "must start with redis:// or rediss:// (TLS), such as rediss://spillway.westeurope.redis.azure.net:10000");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw new ConfigException(STATE, "has no host; use " + scheme + "://host:port");
+        }
+        if (uri.getQuery() != null || uri.getFragment() != null) {
+            throw new ConfigException(STATE, "must have no query or fragment; use " + scheme + "://host:port");
+        }
+        int port = uri.getPort() == -1 ? 6379 : uri.getPort();
+        int database = 0;
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (!path.isEmpty() && !path.equals("/")) {
+            try {
+                database = Integer.parseInt(path.substring(1));
+            } catch (NumberFormatException e) {
+                database = -1;
+            }
+            if (database < 0 || database > 15) {
+                throw new ConfigException(STATE, "the path may only name a database number 0-15, such as " + scheme + "://host:port/0");
+            }
+        }
+        Optional<String> user = Optional.empty();
+        Optional<String> password = Optional.empty();
+        if (uri.getRawUserInfo() != null) {
+            String info = uri.getRawUserInfo();
+            int colon = info.indexOf(':');
+            String name = decode(colon < 0 ? "" : info.substring(0, colon));
+            String secret = decode(colon < 0 ? info : info.substring(colon + 1));
+            user = Optional.of(name).filter(n -> !n.isEmpty());
+            password = Optional.of(secret).filter(p -> !p.isEmpty());
+        }
+        if (authentication == StateConfig.Authentication.ENTRA) {
+            if (password.isPresent() || user.isPresent()) {
+                throw new ConfigException(STATE, "names a user or password, but SPILLWAY_STATE_AUTH=entra signs in with the managed "
+                        + "identity's token; remove one of them");
+            }
+            if (!scheme.equals("rediss")) {
+                throw new ConfigException(STATE, "SPILLWAY_STATE_AUTH=entra sends a token, which needs TLS: use rediss://");
+            }
+        }
+        return Optional.of(new StateConfig(uri.getHost(), port, scheme.equals("rediss"), database, user, password, authentication));
+    }
+
+    private static String decode(String text) {
+        return java.net.URLDecoder.decode(text.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private List<BackendConfig> backends(Map<String, String> env) {

@@ -107,6 +107,12 @@ public final class ProxyMetrics {
                 .description("Objects whose account this proxy remembers").register(registry);
     }
 
+    /** Reports whether the store replicas share answers (1) or this replica is on its own (0), as a gauge. */
+    public void watchStateStore(java.util.function.BooleanSupplier up) {
+        Gauge.builder("spillway_state_store_up", up, u -> u.getAsBoolean() ? 1 : 0).strongReference(true)
+                .description("Whether the shared state store (SPILLWAY_STATE) answers; 0 while this replica counts on its own").register(registry);
+    }
+
     /** Reports how many requests are held for a deployment, as a gauge. */
     public void watchQueue(String deployment, java.util.function.IntSupplier depth) {
         // Micrometer holds a gauge's object weakly; nothing else holds this supplier.

@@ -1,5 +1,7 @@
 package dev.spillway.proxy.route;
 
+import dev.spillway.proxy.state.AccountState;
+import dev.spillway.proxy.state.AccountStates;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashSet;
@@ -21,10 +23,18 @@ public final class Router {
     private final ThrottleObserver throttles;
     private final OutlierDetection outliers;
     private final InstantSource clock;
+    private final AccountStates shared;
 
     public Router(Cluster cluster, AvailabilityFilter availability, LoadBalancingPolicy policy,
                   ThrottleObserver throttles, OutlierDetection outliers, InstantSource clock) {
+        this(cluster, availability, policy, throttles, outliers, clock, AccountStates.NONE);
+    }
+
+    /** @param shared where 429 blocks and quota reports go to, and come from, the other replicas */
+    public Router(Cluster cluster, AvailabilityFilter availability, LoadBalancingPolicy policy,
+                  ThrottleObserver throttles, OutlierDetection outliers, InstantSource clock, AccountStates shared) {
         this.cluster = cluster;
+        this.shared = shared;
         this.availability = availability;
         this.policy = policy;
         this.throttles = throttles;
@@ -153,10 +163,37 @@ public final class Router {
         long remainingRequests = number(responseHeader.apply("x-ratelimit-remaining-requests"));
         long limitTokens = number(responseHeader.apply("x-ratelimit-limit-tokens"));
         long limitRequests = number(responseHeader.apply("x-ratelimit-limit-requests"));
+        long now = clock.millis();
         if (mark == null) {
-            known.quota().observe(remainingTokens, remainingRequests, limitTokens, limitRequests, clock.millis());
+            known.quota().observe(remainingTokens, remainingRequests, limitTokens, limitRequests, now);
         } else {
-            known.quota().observe(mark, remainingTokens, remainingRequests, limitTokens, limitRequests, clock.millis());
+            known.quota().observe(mark, remainingTokens, remainingRequests, limitTokens, limitRequests, now);
+        }
+        if (remainingTokens >= 0 || remainingRequests >= 0) {
+            shared.publish(new AccountState(known.backend().name(), known.deployment(), -1, remainingTokens, remainingRequests,
+                    limitTokens, limitRequests, now));
+        }
+    }
+
+    /**
+     * Another replica learned this about an endpoint: a block keeps this replica off it as long as
+     * it asked, and a quota report counts as this replica's own latest (what this replica sent
+     * before it is taken as included). An account answered for the deployment, so it exists.
+     */
+    public void apply(AccountState state) {
+        Endpoint named = cluster.endpoint(state.deployment(), state.backend());
+        Endpoint endpoint = named == null ? null : cluster.confirm(named);
+        if (endpoint == null) {
+            return;
+        }
+        long now = clock.millis();
+        if (state.isBlock()) {
+            if (state.blockedUntilMillis() > now) {
+                endpoint.throttleUntil(state.blockedUntilMillis());
+                endpoint.throttledAt(now);
+            }
+        } else {
+            endpoint.quota().observe(state.remainingTokens(), state.remainingRequests(), state.limitTokens(), state.limitRequests(), now);
         }
     }
 
@@ -185,6 +222,9 @@ public final class Router {
         blocked.throttleUntil(now + block.toMillis());
         blocked.throttledAt(now);
         blocked.stats().throttledOnce();
+        if (known != null) {
+            shared.publish(AccountState.blocked(known.backend().name(), known.deployment(), now + block.toMillis(), now));
+        }
         return block;
     }
 

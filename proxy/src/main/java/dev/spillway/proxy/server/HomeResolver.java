@@ -72,6 +72,20 @@ final class HomeResolver {
             done.accept(new Resolution.Home(home));
             return;
         }
+        // What other replicas learned, before the accounts are asked.
+        homes.find(affinity.named().get(0).id()).whenComplete((shared, failure) -> {
+            Optional<String> known = shared == null ? Optional.empty() : shared.filter(backends::contains);
+            if (known.isPresent()) {
+                metrics.homeLookup(HomeLookupResult.CACHED);
+                done.accept(new Resolution.Home(known.get()));
+            } else {
+                lookUp(affinity, done);
+            }
+        });
+    }
+
+    /** No replica knows where the request's objects live: asks the accounts for the first that can be looked up. */
+    private void lookUp(ObjectAffinity affinity, Consumer<Resolution> done) {
         ObjectRef first = affinity.named().stream().filter(ref -> ref.kind().canBeLookedUp()).findFirst().orElse(null);
         if (first == null) {
             ObjectRef unknown = affinity.named().get(0);

@@ -54,10 +54,14 @@ public final class ProxyServer implements AutoCloseable {
      * @param homes        where the objects that clients create live, as learned from the answers
      * @param budgets      the named callers' token budgets
      */
+    /** The connection to the store replicas share, closed with the server; a no-op without one. */
+    private final AutoCloseable sharedState;
+
     public ProxyServer(String host, InboundAuth inbound, Router router, Forwarder forwarder, long maxBodyBytes,
                        ProxyConfig.Limits limits, ProxyConfig.Waiting waiting, ProxyMetrics metrics, BackendsReport backends,
-                       SharedIo io, ObjectHomes homes, CallerBudgets budgets) {
+                       SharedIo io, ObjectHomes homes, CallerBudgets budgets, AutoCloseable sharedState) {
         this.forwarder = forwarder;
+        this.sharedState = sharedState;
         this.limits = limits;
         this.io = io;
         AttemptLog attemptLog = new AttemptLog();
@@ -205,6 +209,11 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         app.stop();
         forwarder.close();
+        try {
+            sharedState.close();
+        } catch (Exception e) {
+            // Shutting down; the store's connection goes with the process.
+        }
         io.close();
     }
 

@@ -67,7 +67,7 @@ public final class LocalBudgetStore implements BudgetStore {
             }
             return new Reservation.Admitted(caller, tokens, second, limits.limitsQuota() ? periodStart : -1,
                     limits.limitsMinute() ? Math.max(0, limits.perMinute() - minuteUsed - tokens) : -1,
-                    limits.limitsQuota() ? Math.max(0, limits.quota() - quotaUsed - tokens) : -1, periodEnd, now);
+                    limits.limitsQuota() ? Math.max(0, limits.quota() - quotaUsed - tokens) : -1, periodEnd, now, false);
         }
 
         synchronized void settle(Reservation.Admitted reservation, long usedTokens, long now) {

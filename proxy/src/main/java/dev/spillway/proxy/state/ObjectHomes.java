@@ -1,6 +1,8 @@
 package dev.spillway.proxy.state;
 
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Which account holds an object (a response, file, batch, vector store, conversation): learned
@@ -12,8 +14,16 @@ import java.util.Optional;
  */
 public interface ObjectHomes {
 
-    /** The name of the backend that holds the object, if known. */
+    /** The name of the backend that holds the object, if known here. */
     Optional<String> homeOf(String objectId);
+
+    /**
+     * As {@link #homeOf}, and when it is not known here, what the other replicas learned: an
+     * object created through one replica is found through any other without asking the accounts.
+     */
+    default CompletionStage<Optional<String>> find(String objectId) {
+        return CompletableFuture.completedFuture(homeOf(objectId));
+    }
 
     /** The object lives in this backend's account. */
     void remember(String objectId, String backend);

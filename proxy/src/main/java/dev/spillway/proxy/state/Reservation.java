@@ -16,9 +16,10 @@ public sealed interface Reservation {
      * @param remainingMinute       room left in the 60 s window after this reservation (never below 0), or -1 with no such limit
      * @param remainingQuota        room left in the period after this reservation (never below 0), or -1 with no quota
      * @param periodEndMillis       when the quota's period ends, or -1 with no quota
+     * @param shared                counted in the store replicas share, not in this process's: settled where it was counted
      */
     record Admitted(String caller, long tokens, long windowSecond, long periodStartMillis, long remainingMinute, long remainingQuota,
-                    long periodEndMillis, long nowMillis) implements Reservation {}
+                    long periodEndMillis, long nowMillis, boolean shared) implements Reservation {}
 
     /**
      * The 60 s window is full. {@code retryAtMillis}: when enough of it will have aged out for this

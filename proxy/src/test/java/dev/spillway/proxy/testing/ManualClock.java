@@ -13,6 +13,10 @@ public final class ManualClock implements InstantSource {
         this.now = start;
     }
 
+    public void set(Instant instant) {
+        now = instant;
+    }
+
     public void advance(Duration duration) {
         now = now.plus(duration);
     }
