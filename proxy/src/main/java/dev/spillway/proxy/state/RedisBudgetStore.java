@@ -32,6 +32,7 @@ public final class RedisBudgetStore implements BudgetStore {
     RedisBudgetStore(SharedStore store, InstantSource testClock) {
         this.store = store;
         this.testClock = testClock;
+        store.preload(RESERVE, SETTLE, USE);
     }
 
     /** The caller's window and period counter, in one hash slot: {@code spillway:{caller:team-a}:minute}. */

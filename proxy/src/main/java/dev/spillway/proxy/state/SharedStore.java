@@ -72,7 +72,8 @@ public final class SharedStore implements AutoCloseable {
         this.callbacks = callbacks;
         this.deadline = deadline;
         RedisURI.Builder address = RedisURI.builder().withHost(config.host()).withPort(config.port()).withSsl(config.tls())
-                .withDatabase(config.database()).withTimeout(deadline).withClientName("spillway");
+                // The handshake (HELLO, AUTH, CLIENT SETNAME) of a cold process takes longer than a command's deadline.
+                .withDatabase(config.database()).withTimeout(Duration.ofSeconds(2)).withClientName("spillway");
         if (credentials != null) {
             address.withAuthentication(credentials);
         } else if (config.password().isPresent()) {
@@ -83,8 +84,8 @@ public final class SharedStore implements AutoCloseable {
             }
         }
         ClientResources resources = ClientResources.builder()
-                .ioThreadPoolSize(1)
-                .computationThreadPoolSize(1)
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
                 // Back within the promised 5 s of the store's return, without hammering a store that is down.
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
                 .build();
@@ -118,6 +119,18 @@ public final class SharedStore implements AutoCloseable {
 
     public String address() {
         return config.address();
+    }
+
+    /**
+     * Loads the scripts whenever the store is reached, so that a request's first call is one round
+     * trip (EVALSHA) rather than two (NOSCRIPT, then EVAL) under its deadline.
+     */
+    public void preload(Script... scripts) {
+        onRegained(() -> {
+            for (Script script : scripts) {
+                call(redis -> redis.scriptLoad(script.text()));
+            }
+        });
     }
 
     /** Runs whenever the store is reached after being lost (and on the first connection), off the request path. */
